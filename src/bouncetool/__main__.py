@@ -1,0 +1,5 @@
+"""``python -m bouncetool``."""
+
+from bouncetool.cli import main
+
+main()

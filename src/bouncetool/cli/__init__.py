@@ -1,0 +1,48 @@
+"""Command-line interface: wiring only. Each command group lives in its own module."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from bouncetool import __version__
+from bouncetool.cli import (  # noqa: F401  (importing a module registers its commands)
+    classify,
+    contacts,
+    ledger,
+    rules,
+    run,
+    stats,
+)
+from bouncetool.cli.app import app
+from bouncetool.cli.terminal import stderr
+from bouncetool.errors import BounceToolError
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"bouncetool {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """Bounce hygiene for bulk senders: read bounces, classify them, keep contact lists clean."""
+
+
+def main() -> None:
+    """Entry point of the ``bouncetool`` console script.
+
+    A `BounceToolError` becomes one line on stderr and its exit status;
+    anything else keeps its traceback, because it is a bug.
+    """
+    try:
+        app()
+    except BounceToolError as error:
+        stderr().print(f"bouncetool: error: {error}", markup=False, highlight=False)
+        sys.exit(error.exit_code)

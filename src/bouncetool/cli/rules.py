@@ -1,0 +1,1 @@
+"""Commands of this group are registered on `bouncetool.cli.app.app` here."""

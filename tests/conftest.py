@@ -1,0 +1,29 @@
+"""Shared fixtures: the corpus of real bounces and the expected results."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support import corpus_dir
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """The corpus folder; tests that need it are skipped, with the reason, when it is absent."""
+    path = corpus_dir()
+    if path is None:
+        pytest.skip(
+            "the bounce corpus is absent: set BOUNCETOOL_CORPUS or put it at ../shared/corpus"
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def truth(corpus: Path) -> list[dict[str, Any]]:
+    """The expected results, one dict per line of truth.jsonl."""
+    lines = (corpus / "truth.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines]
