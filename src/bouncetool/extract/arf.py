@@ -43,8 +43,8 @@ def extract(mail: Mail) -> list[Found] | None:
     if not recipients:
         recipients = [a for v in fields.get("removal-recipient", []) if (a := find_address(v))]
     if not recipients:
-        original = mail.original_headers() or {}
-        address = find_address(original.get("to", ""))
+        original = mail.original_headers()
+        address = find_address((original.get("to") if original else None) or "")
         recipients = [address] if address else []
     feedback_type = (_first(fields, "feedback-type") or "abuse").lower()
     diagnostic = clean_diagnostic(_first_text(mail))

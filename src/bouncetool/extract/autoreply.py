@@ -51,11 +51,11 @@ def extract(mail: Mail) -> list[Found] | None:
 
 def _looks_automatic(mail: Mail) -> bool:
     headers = mail.headers
-    if headers.get("auto-submitted", "").strip().lower().startswith("auto-replied"):
+    if (headers.get("auto-submitted") or "").strip().lower().startswith("auto-replied"):
         return True
     if any(name in headers for name in ("x-autoreply", "x-autorespond", "x-autoresponder")):
         return True
-    if headers.get("precedence", "").strip().lower() == "auto_reply":
+    if (headers.get("precedence") or "").strip().lower() == "auto_reply":
         return True
     return bool(_SUBJECT.search(mail.subject))
 

@@ -37,11 +37,12 @@ _A = ADDRESS_PATTERN
 
 LAYOUT = Layout(
     name="exchange",
-    detect=re.compile(
-        r"did not reach the following recipient|was not delivered to:"  # exchange2003, domino
-        r"|Failure Reasons|could not be delivered to the following recipient"  # notes
-        r"|Delivery has failed to these recipients",
-        re.IGNORECASE,
+    detect=(
+        "did not reach the following recipient",  # exchange2003
+        "was not delivered to:",  # domino
+        "failure reasons",  # notes
+        "could not be delivered to the following recipient",
+        "delivery has failed to these recipients",
     ),
     start=re.compile(
         r"did not reach the following recipient|was not delivered to:|Failure Reasons"

@@ -28,11 +28,11 @@ from bouncetool.extract.textscan import ADDRESS_PATTERN
 
 LAYOUT = Layout(
     name="exim",
-    detect=re.compile(
-        r"created automatically by mail delivery software"  # Exim, Mail.ru, GMX, MXLogic
-        r"|could not be delivered to one or more of its\s+recipients"
-        r"|following address(?:\(es\))? failed",
-        re.IGNORECASE,
+    detect=(
+        "created automatically by mail delivery software",  # Exim, Mail.ru, GMX, MXLogic
+        "could not be delivered to one or more of its",
+        "following address(es) failed",
+        "following address failed",
     ),
     anchors=(
         # "  kijitora@example.ed.jp" or "  <addr>: 550 ..." (exim-01, mailru-01, mxlogic-01)

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from email.utils import parsedate_to_datetime
 
 from bouncetool.extract.mail import Found, Mail
+from bouncetool.extract.mime import Headers
 from bouncetool.extract.textscan import (
     clean_diagnostic,
     find_address,
@@ -46,7 +47,7 @@ def finish(found: Found, mail: Mail, campaign_headers: Sequence[str]) -> Bounce:
     """The `Bounce` for one found recipient of `mail`."""
     diagnostic = clean_diagnostic(found.diagnostic)
     status = _best_status(found.status, diagnostic)
-    reply_code = found.reply_code or find_reply_code(diagnostic)
+    reply_code = found.reply_code or find_reply_code(diagnostic, last=True)
     kind = found.kind or _kind(found, status, reply_code)
     if status is None and kind in (Kind.HARD, Kind.SOFT):
         status = "5.0.0" if kind is Kind.HARD else "4.0.0"
@@ -65,8 +66,8 @@ def finish(found: Found, mail: Mail, campaign_headers: Sequence[str]) -> Bounce:
         reporting_mta=found.reporting_mta,
         date=iso_date(found.date) or iso_date(mail.header("date")),
         original_message_id=_message_id(original.get("message-id")),
-        original_sender=find_address(original.get("from", ""))
-        or find_address(original.get("return-path", "")),
+        original_sender=find_address(original.get("from") or "")
+        or find_address(original.get("return-path") or ""),
         campaign=_campaign(original, campaign_headers),
         feedback_type=found.feedback_type,
     )
@@ -78,11 +79,16 @@ def not_bounce(mail: Mail) -> Bounce:
 
 
 def _best_status(status: str | None, diagnostic: str | None) -> str | None:
-    in_text = find_status(diagnostic)
-    if status is None:
+    # The remote server's own code beats the reporting MTA's summary: "Status: 5.0.0"
+    # next to "550 5.1.1 user unknown" means 5.1.1, and Sendmail's "Status: 4.4.7"
+    # over "450 4.7.1 Client host rejected" hides the cause. When a relay quotes
+    # the next hop ("554 4.4.7 expired <421 4.4.2 timed out>", Amazon SES) the last
+    # code is the innermost cause.
+    in_text = find_status(diagnostic, last=True)
+    if status is None or in_text is None:
+        return status or in_text
+    if in_text[0] == status[0] or status.endswith(".0.0"):
         return in_text
-    if in_text and status.endswith(".0.0") and in_text[0] == status[0]:
-        return in_text  # "Status: 5.0.0" next to "550 5.1.1 user unknown" means 5.1.1
     return status
 
 
@@ -115,7 +121,7 @@ def iso_date(value: str | None) -> str | None:
         return None
 
 
-def _original(mail: Mail) -> dict[str, str]:
+def _original(mail: Mail) -> Headers | dict[str, str]:
     attached = mail.original_headers()
     if attached is not None:
         return attached
@@ -132,7 +138,7 @@ def _message_id(value: str | None) -> str | None:
     return match.group(0) if match else value.strip().split(" ")[0] or None
 
 
-def _campaign(original: dict[str, str], names: Sequence[str]) -> str | None:
+def _campaign(original: Headers | dict[str, str], names: Sequence[str]) -> str | None:
     for name in names:
         value = original.get(name.lower())
         if value:

@@ -27,10 +27,10 @@ from bouncetool.extract.textscan import ADDRESS_PATTERN
 
 LAYOUT = Layout(
     name="gmail",
-    detect=re.compile(
-        r"Delivery to the following recipients? (?:failed|has been delayed)"  # gmail-01..15
-        r"|Technical details of (?:permanent|temporary) failure",
-        re.IGNORECASE,
+    detect=(
+        "delivery to the following recipient",  # gmail-01..15
+        "technical details of permanent failure",
+        "technical details of temporary failure",
     ),
     start=re.compile(r"Delivery to the following recipient", re.IGNORECASE),
     anchors=(re.compile(r"^[ \t]+(?P<addr>" + ADDRESS_PATTERN + r")[ \t]*$", re.MULTILINE),),

@@ -71,7 +71,7 @@ def looks_like_bounce(mail: Mail) -> bool:
         return True
     if BOUNCE_SENDER.search(mail.sender) or BOUNCE_SUBJECT.search(mail.subject):
         return True
-    return bool(BOUNCE_BODY.search(mail.body[:3000]))
+    return bool(BOUNCE_BODY.search(mail.body, 0, 3000))
 
 
 def extract(mail: Mail) -> list[Found] | None:
@@ -109,7 +109,7 @@ def _keep(address: str | None, excluded: set[str]) -> bool:
 
 def _from_original_to(mail: Mail, region: str, excluded: set[str]) -> list[Found] | None:
     original = mail.original_headers()
-    to = original.get("to", "") if original else _quoted_to(mail.body)
+    to = (original.get("to") or "") if original else _quoted_to(mail.body)
     addresses = [a for a in find_addresses(to) if _keep(a, excluded)]
     if len(addresses) != 1 or not (
         BOUNCE_SENDER.search(mail.sender) or BOUNCE_SUBJECT.search(mail.subject)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bouncetool.extract.mime import Entity, decode_words, parse_headers, split_head
+from bouncetool.extract.mime import Entity, Headers, decode_words, parse_headers, split_head
 from bouncetool.model import Kind
 
 _TAG = re.compile(
@@ -19,6 +19,10 @@ _TAG = re.compile(
 )
 _BR = re.compile(r"<\s*(?:br|/p|/div|/tr|p|div|tr)\b[^>]*>", re.IGNORECASE)
 _ENTITIES = {"&nbsp;": " ", "&lt;": "<", "&gt;": ">", "&amp;": "&", "&quot;": '"', "&#39;": "'"}
+
+
+TOP_WINDOW = 6000
+"""How many characters of the body format markers are looked for in."""
 
 
 @dataclass(slots=True)
@@ -50,13 +54,13 @@ class Mail:
     _cache: dict[str, object] = field(default_factory=dict)
 
     @property
-    def headers(self) -> dict[str, str]:
+    def headers(self) -> Headers:
         """The top-level header fields by lower-case name."""
         return self.root.headers
 
     def header(self, name: str) -> str:
         """One top-level header value ('' when absent)."""
-        return self.root.headers.get(name, "")
+        return self.root.headers.get(name) or ""
 
     @property
     def subject(self) -> str:
@@ -82,6 +86,14 @@ class Mail:
         return [part for part in self.parts if part.ctype in ctypes]
 
     @property
+    def top_lower(self) -> str:
+        """The first `TOP_WINDOW` characters of the body, lower-cased (for marker tests)."""
+        value = self._cache.get("top_lower")
+        if value is None:
+            value = self._cache["top_lower"] = self.body[:TOP_WINDOW].lower()
+        return value  # type: ignore[return-value]
+
+    @property
     def body(self) -> str:
         """The human-readable text: the text parts outside the returned message, joined.
 
@@ -101,7 +113,7 @@ class Mail:
         html = [p.text() for p in self.parts if p.ctype == "text/html"]
         return "\n".join(html_to_text(text) for text in html)
 
-    def original_headers(self) -> dict[str, str] | None:
+    def original_headers(self) -> Headers | None:
         """Header fields of the returned original message, when it is attached.
 
         An attached ``message/rfc822`` (its enclosed message) or a
@@ -109,7 +121,7 @@ class Mail:
         """
         if "original" in self._cache:
             return self._cache["original"]  # type: ignore[return-value]
-        found: dict[str, str] | None = None
+        found: Headers | None = None
         for part in self.parts:
             if part is self.root:
                 continue

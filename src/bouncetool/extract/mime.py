@@ -26,7 +26,6 @@ MAX_DEPTH = 8
 MAX_PARTS = 200
 """More parts than this in one message are ignored (no real bounce has them)."""
 
-_HEADER_LINE = re.compile(rb"^([!-9;-~]+)[ \t]*:[ \t]*", re.MULTILINE)
 _PARAM = re.compile(r';\s*([!#-\'*+\-.0-9A-Z^_`a-z|~]+)\s*=\s*("(?:[^"\\]|\\.)*"?|[^;\s]*)')
 _FALLBACK_CHARSET = "cp1250"  # Czech mail that lies about its charset is most often Windows-1250
 
@@ -87,20 +86,58 @@ def split_head(data: bytes) -> tuple[bytes, bytes]:
     return data[: end + 1], data[end + 2 :]
 
 
-def parse_headers(block: bytes) -> dict[str, str]:
-    """Header fields of `block` by lower-case name (the first occurrence wins), unfolded."""
-    headers: dict[str, str] = {}
-    matches = list(_HEADER_LINE.finditer(block))
-    for index, match in enumerate(matches):
-        name = match.group(1).decode("ascii").lower()
-        if name in headers:
-            continue
-        end = matches[index + 1].start() if index + 1 < len(matches) else len(block)
-        value = block[match.end() : end]
+class Headers:
+    """Header fields of one header block, looked up lazily by name (case-insensitive).
+
+    Bounces carry dozens of Received and DKIM lines nobody reads; a field is
+    found (first occurrence), unfolded and decoded only when asked for.
+    """
+
+    __slots__ = ("_block", "_cache")
+
+    def __init__(self, block: bytes) -> None:
+        self._block = block if block.startswith(b"\n") else b"\n" + block
+        self._cache: dict[str, str | None] = {}
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        """The unfolded, decoded value of field `name`, or `default`."""
+        try:
+            value = self._cache[name]
+        except KeyError:
+            value = self._cache[name] = self._find(name)
+        return default if value is None else value
+
+    def __getitem__(self, name: str) -> str:
+        value = self.get(name)
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.get(name) is not None
+
+    def _find(self, name: str) -> str | None:
+        pattern = _FIELD_PATTERNS.get(name)
+        if pattern is None:
+            pattern = _FIELD_PATTERNS[name] = re.compile(
+                rb"\n" + re.escape(name.encode("ascii")) + rb"[ \t]*:([^\n]*(?:\n[ \t][^\n]*)*)",
+                re.IGNORECASE,
+            )
+        match = pattern.search(self._block)
+        if match is None:
+            return None
+        value = match.group(1)
         if b"\n" in value:
-            value = b" ".join(line.strip() for line in value.split(b"\n") if line.strip())
-        headers[name] = decode_text(value.strip())
-    return headers
+            value = b" ".join(line.strip() for line in value.split(b"\n"))
+        return decode_text(value.strip())
+
+
+_FIELD_PATTERNS: dict[str, re.Pattern[bytes]] = {}
+
+
+def parse_headers(block: bytes) -> Headers:
+    """The header fields of `block`, for lazy lookup."""
+    return Headers(block)
 
 
 def content_type(value: str | None) -> tuple[str, dict[str, str]]:
@@ -126,7 +163,7 @@ class Entity:
     ``message/global``) the single child is the enclosed message.
     """
 
-    headers: dict[str, str]
+    headers: Headers
     ctype: str
     params: dict[str, str]
     body: bytes
@@ -136,7 +173,7 @@ class Entity:
 
     def payload(self) -> bytes:
         """The body with its Content-Transfer-Encoding undone."""
-        encoding = self.headers.get("content-transfer-encoding", "").strip().lower()
+        encoding = (self.headers.get("content-transfer-encoding") or "").strip().lower()
         if encoding == "base64":
             return _unbase64(self.body)
         if encoding == "quoted-printable":
@@ -186,9 +223,15 @@ def parse_entity(data: bytes, depth: int = 0) -> Entity:
                 parse_entity(part, depth + 1) for part in split_multipart(body, boundary)
             ]
     elif ctype in ("message/rfc822", "message/global", "message/partial"):
+        # The returned message: its headers matter (Message-ID, sender, campaign),
+        # its body only for a bounce forwarded as an attachment, which is rare;
+        # its parts are read on demand by `Entity.enclosed`.
         inner = entity.payload().lstrip(b"\n")
         if inner:
-            entity.children = [parse_entity(inner, depth + 1)]
+            head, rest = split_head(inner)
+            headers = parse_headers(head)
+            inner_type, inner_params = content_type(headers.get("content-type"))
+            entity.children = [Entity(headers, inner_type, inner_params, rest, depth + 1)]
     return entity
 
 

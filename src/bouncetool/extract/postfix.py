@@ -37,10 +37,10 @@ _A = ADDRESS_PATTERN
 LAYOUTS = (
     Layout(
         name="postfix",
-        detect=re.compile(
-            r"This is the (?:mail system|Postfix program) at host"  # postfix-*
-            r"|I'm sorry to have to inform you that your message could not",
-            re.IGNORECASE,
+        detect=(
+            "this is the mail system at host",  # postfix-*
+            "this is the postfix program at host",
+            "i'm sorry to have to inform you that your message could not",
         ),
         anchors=(
             # "<addr>: host x said: ..." and "<addr> (expanded from <alias>): ..."
@@ -54,16 +54,15 @@ LAYOUTS = (
     ),
     Layout(
         name="opensmtpd",
-        detect=re.compile(
-            r"An error has occurred while attempting to deliver a message"  # opensmtpd-*
-            r"|This is the MAILER-DAEMON, please DO NOT REPLY",
-            re.IGNORECASE,
+        detect=(
+            "an error has occurred while attempting to deliver a message",  # opensmtpd-*
+            "this is the mailer-daemon, please do not reply",
         ),
         anchors=(re.compile(r"^[ \t]*(?P<addr>" + _A + r"):[ \t]*(?P<diag>.*)$", re.MULTILINE),),
     ),
     Layout(
         name="dragonfly",
-        detect=re.compile(r"There was an error delivering your mail to", re.IGNORECASE),
+        detect=("there was an error delivering your mail to",),
         # "There was an error delivering your mail to <addr>." (dragonfly-*)
         anchors=(
             re.compile(

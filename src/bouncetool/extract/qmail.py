@@ -27,11 +27,12 @@ from bouncetool.extract.textscan import ADDRESS_PATTERN
 
 LAYOUT = Layout(
     name="qmail",
-    detect=re.compile(
-        r"qmail-send program|I'm afraid I wasn't able to deliver"  # qmail, netqmail
-        r"|unable to deliver (?:your )?message to the following address"  # Yahoo, lhost-x2
-        r"|Below this line is a copy of the message",  # qmail-ldap, vpopmail
-        re.IGNORECASE,
+    detect=(
+        "qmail-send program",  # qmail, netqmail
+        "i'm afraid i wasn't able to deliver",
+        "unable to deliver your message to the following address",  # Yahoo
+        "unable to deliver message to the following address",  # lhost-x2
+        "below this line is a copy of the message",  # qmail-ldap, vpopmail
     ),
     anchors=(
         # "<kijitora@example.ne.jp>:" alone on its line (qmail-01, yahoo-01, x2-01)

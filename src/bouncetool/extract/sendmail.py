@@ -28,11 +28,10 @@ _A = ADDRESS_PATTERN
 
 LAYOUT = Layout(
     name="sendmail",
-    detect=re.compile(
-        # sendmail-*, v5sendmail-*
-        r"-{3,} ?(?:Transcript of session follows|The following addresses had"
-        r"|Unsent message follows)",
-        re.IGNORECASE,
+    detect=(
+        "transcript of session follows",  # sendmail-*, v5sendmail-*
+        "the following addresses had",
+        "unsent message follows",
     ),
     anchors=(
         # "<kijitora@example.com>" alone, under "The following addresses had ..." (sendmail-*)

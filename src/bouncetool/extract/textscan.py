@@ -24,7 +24,7 @@ STATUS = re.compile(r"(?<![\d.\w])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
 
 # Basic reply code at a line start or after a word boundary, as "550 ", "550-" or "550:".
 # "#5.1.1" style (Exchange) is caught by STATUS instead.
-REPLY = re.compile(r"(?<![\d.\w#-])([245][0-5]\d)(?![\d.])(?:[ \-:]|$)", re.MULTILINE)
+REPLY = re.compile(r"(?<![\d.\w#-])([245][0-5]\d)(?![\d.])(?:[ \-:,;)\]]|$)", re.MULTILINE)
 
 _SPACE = re.compile(r"\s+")
 _SMTP_PREFIX = re.compile(r"^(?:smtp|x-[\w-]+|x-unix|x-postfix|mta)\s*;\s*", re.IGNORECASE)
@@ -64,23 +64,38 @@ def find_addresses(text: str) -> list[str]:
     return found
 
 
-def find_status(text: str | None) -> str | None:
-    """The first plausible enhanced status code in `text` (``5.1.1``), or None."""
+def find_status(text: str | None, *, last: bool = False) -> str | None:
+    """The first (or `last`) plausible enhanced status code in `text` (``5.1.1``), or None."""
     if not text:
         return None
+    found = None
     for match in STATUS.finditer(text):
         klass, subject, detail = match.groups()
         if int(subject) <= 7:
-            return f"{klass}.{int(subject)}.{int(detail)}"
-    return None
+            found = f"{klass}.{int(subject)}.{int(detail)}"
+            if not last:
+                break
+    return found
 
 
-def find_reply_code(text: str | None) -> str | None:
-    """The first SMTP reply code in `text` (``550``), or None."""
+# RFC 5321 section 4.2.3 and its extensions (RFC 3207, 4954, 7504, 3030): a number
+# outside this set ("522", "426") is a vendor's private code, not an SMTP reply.
+_CODES = "211 214 220 221 235 250 251 252 253 354 421 432 450 451 452 453 454 455 458 459"
+_CODES += " 500 501 502 503 504 521 523 524 525 530 534 535 538 550 551 552 553 554 555 556 557"
+REPLY_CODES = frozenset(_CODES.split())
+
+
+def find_reply_code(text: str | None, *, last: bool = False) -> str | None:
+    """The first (or `last`) standard SMTP reply code in `text` (``550``), or None."""
     if not text:
         return None
-    match = REPLY.search(text)
-    return match.group(1) if match else None
+    found = None
+    for match in REPLY.finditer(text):
+        if match.group(1) in REPLY_CODES:
+            found = match.group(1)
+            if not last:
+                break
+    return found
 
 
 def parse_status_field(value: str | None) -> str | None:
