@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 
 from bouncetool.extract.mail import Found, Mail
@@ -115,9 +116,18 @@ def iso_date(value: str | None) -> str | None:
     if not value:
         return None
     text = value.partition(";")[2] if ";" in value[:12] else value
+    if text[:4].isdigit() and "T" in text:
+        return _iso_passthrough(text.strip())
     try:
         return parsedate_to_datetime(text.strip()).isoformat()
     except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def _iso_passthrough(text: str) -> str | None:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).isoformat()
+    except ValueError:
         return None
 
 

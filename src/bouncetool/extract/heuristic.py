@@ -47,6 +47,12 @@ BOUNCE_BODY = re.compile(
 )
 
 ANCHORS = (
+    # "Invalid final delivery userid: addr", "Delivery failed 20 attempts: addr" (IMail),
+    # "User's mailbox is full: <addr>" (rfc3464-38): a reason, a colon, the address
+    re.compile(
+        r"^[ \t]*(?P<diag>[A-Za-z][^:\n<>@]{2,80}):[ \t]*<?(?P<addr>" + _A + r")>?[ \t]*$",
+        re.MULTILINE,
+    ),
     re.compile(r"^[ \t]*<(?P<addr>" + _A + r")>:?[ \t]*(?P<diag>\S.*)?$", re.MULTILINE),
     re.compile(
         r"^[ \t]*(?:\*[ \t]*)?<?(?P<addr>" + _A + r")>?[ \t]*\[(?P<diag>[^\]\n]+)\]", re.MULTILINE
@@ -79,7 +85,7 @@ def extract(mail: Mail) -> list[Found] | None:
     if not looks_like_bounce(mail):
         return None
     region = report_region(mail)
-    excluded = _own_addresses(mail)
+    excluded = set(mail.own_addresses)
     anchored = [f for f in read_anchors(region, ANCHORS) or [] if _keep(f.recipient, excluded)]
     failed = find_addresses(mail.header("x-failed-recipients"))
     if failed:
@@ -93,10 +99,6 @@ def extract(mail: Mail) -> list[Found] | None:
     if anchored:
         return anchored
     return _from_original_to(mail, region, excluded)
-
-
-def _own_addresses(mail: Mail) -> set[str]:
-    return {a.lower() for a in find_addresses(mail.header("to") + " " + mail.header("from"))}
 
 
 def _keep(address: str | None, excluded: set[str]) -> bool:

@@ -117,15 +117,24 @@ def read_layout(mail: Mail, layout: Layout) -> list[Found] | None:
     if not any(marker in top for marker in layout.detect):
         return None
     region = report_region(mail, layout)
-    return read_anchors(region, layout.anchors, layout.max_paragraphs)
+    return read_anchors(region, layout.anchors, layout.max_paragraphs, mail.own_addresses)
 
 
 def read_anchors(
-    region: str, anchors: tuple[re.Pattern[str], ...], max_paragraphs: int = 3
+    region: str,
+    anchors: tuple[re.Pattern[str], ...],
+    max_paragraphs: int = 3,
+    exclude: frozenset[str] = frozenset(),
 ) -> list[Found] | None:
-    """Recipients found by the first anchor pattern that matches in `region`, with diagnostics."""
+    """Recipients found by the first anchor pattern that matches in `region`, with diagnostics.
+
+    Addresses in `exclude` (lower-case: the bounce's own sender and receiver)
+    are never recipients: a transcript quoting ``MAIL FROM:<sender>`` names them.
+    """
     for anchor in anchors:
-        matches = list(anchor.finditer(region))
+        matches = [
+            m for m in anchor.finditer(region) if m.group("addr").strip(".").lower() not in exclude
+        ]
         if not matches:
             continue
         found: dict[str, Found] = {}

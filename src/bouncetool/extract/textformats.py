@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bouncetool.extract import exchange, exim, gmail, postfix, qmail, sendmail
+from bouncetool.extract import amazonses, exchange, exim, gmail, pmdf, postfix, qmail, sendmail
 from bouncetool.extract.mail import Found, Mail
 
 FORMATS: tuple[Callable[[Mail], list[Found] | None], ...] = (
+    amazonses.extract,  # JSON events: recognised by their keys, never confused with text
     qmail.extract,  # its closing marker is specific; before Exim, whose wording some copy
     postfix.extract,  # Postfix text, OpenSMTPD, DragonFly
     gmail.extract,
     exchange.extract,  # Exchange 2003, Domino, Notes
     sendmail.extract,
+    pmdf.extract,  # Oracle / Sun messaging server (PMDF), labelled lines
     exim.extract,  # last: "created automatically by mail delivery software" is widely copied
 )
 
