@@ -50,8 +50,9 @@ ANCHORS = (
     # "Invalid final delivery userid: addr", "Delivery failed 20 attempts: addr" (IMail),
     # "User's mailbox is full: <addr>" (rfc3464-38): a reason, a colon, the address
     re.compile(
-        r"^[ \t]*(?P<diag>[A-Za-z][^:\n<>@]{2,80}):[ \t]*<?(?P<addr>" + _A + r")>?[ \t]*$",
-        re.MULTILINE,
+        r"^[ \t]*(?!(?:mail from|from|sender|reply-to|return-path|to|cc|bcc)[ \t]*:)"
+        r"(?P<diag>[A-Za-z][^:\n<>@]{2,80}):[ \t]*<?(?P<addr>" + _A + r")>?[ \t]*$",
+        re.MULTILINE | re.IGNORECASE,
     ),
     re.compile(r"^[ \t]*<(?P<addr>" + _A + r")>:?[ \t]*(?P<diag>\S.*)?$", re.MULTILINE),
     re.compile(

@@ -129,12 +129,13 @@ def read_anchors(
     """Recipients found by the first anchor pattern that matches in `region`, with diagnostics.
 
     Addresses in `exclude` (lower-case: the bounce's own sender and receiver)
-    are never recipients: a transcript quoting ``MAIL FROM:<sender>`` names them.
+    are skipped when others match: a transcript quoting ``MAIL FROM:<sender>``
+    names the sender, but someone who mailed themselves gets their own address
+    back (qmail-08).
     """
     for anchor in anchors:
-        matches = [
-            m for m in anchor.finditer(region) if m.group("addr").strip(".").lower() not in exclude
-        ]
+        every = list(anchor.finditer(region))
+        matches = [m for m in every if m.group("addr").strip(".").lower() not in exclude] or every
         if not matches:
             continue
         found: dict[str, Found] = {}

@@ -86,6 +86,10 @@ class Mail:
         """The parts (outside enclosed messages) whose content type is one of `ctypes`."""
         return [part for part in self.parts if part.ctype in ctypes]
 
+    def with_body(self, body: str) -> Mail:
+        """The same message read with another body text (e.g. a forwarded bounce unquoted)."""
+        return Mail(self.root, _subject=self._subject, _body=body)
+
     @property
     def own_addresses(self) -> frozenset[str]:
         """The bounce's own From and To addresses, lower-cased: never a failed recipient."""

@@ -12,7 +12,8 @@ import re
 
 # A pragmatic address: no quoted local parts with spaces (never seen in bounces),
 # but the characters real local parts use, including "=" and "+" of VERP.
-_ADDRESS = r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+"
+# A quoted local part ("neko..nyaan"@example.org, seen in postfix-32) is kept with its quotes.
+_ADDRESS = r"(?:\"[^\"\s@<>]+\"|[\w.!#$%&'*+/=?^`{|}~-]+)@[\w-]+(?:\.[\w-]+)+"
 ADDRESS_PATTERN = _ADDRESS
 """The address pattern as a string, for the anchors of the text formats."""
 ADDRESS = re.compile(_ADDRESS)
