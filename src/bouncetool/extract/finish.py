@@ -20,6 +20,7 @@ from bouncetool.extract.mime import Headers
 from bouncetool.extract.textscan import (
     clean_diagnostic,
     find_address,
+    find_remote_mta,
     find_reply_code,
     find_status,
 )
@@ -63,7 +64,7 @@ def finish(found: Found, mail: Mail, campaign_headers: Sequence[str]) -> Bounce:
         status=status if kind not in (Kind.COMPLAINT, Kind.AUTO_REPLY) else None,
         reply_code=reply_code if kind not in (Kind.COMPLAINT, Kind.AUTO_REPLY) else None,
         diagnostic=diagnostic,
-        remote_mta=found.remote_mta,
+        remote_mta=found.remote_mta or find_remote_mta(diagnostic),
         reporting_mta=found.reporting_mta,
         date=iso_date(found.date) or iso_date(mail.header("date")),
         original_message_id=_message_id(original.get("message-id")),

@@ -166,7 +166,8 @@ def _diagnostic(lead: str, rest: str, max_paragraphs: int) -> str | None:
         return lead.strip()
     with_code = [i for i, p in enumerate(paragraphs) if has_code(p)]
     if with_code:
-        paragraphs = paragraphs[: with_code[-1] + 1]
+        # Up to the first paragraph with a code: what follows is transcript or boilerplate.
+        paragraphs = paragraphs[: with_code[0] + 1]
     elif paragraphs:
         paragraphs = paragraphs[:1]
     text = " ".join(p.strip() for p in paragraphs)

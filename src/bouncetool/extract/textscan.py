@@ -99,6 +99,21 @@ def find_reply_code(text: str | None, *, last: bool = False) -> str | None:
     return found
 
 
+# "host mx.example.org[192.0.2.1] said:" (Postfix), "host mx.example.org [192.0.2.1]:" (Exim),
+# "by mx.example.org. [192.0.2.1]" (Gmail), "remote host mx.example.org said" (qmail, Yahoo)
+_REMOTE_HOST = re.compile(
+    r"\b(?:host|by|from)[ :]+([a-z0-9][\w-]*(?:\.[\w-]+)+)\.?[ ]?\[[\d.:a-f]+\]", re.IGNORECASE
+)
+
+
+def find_remote_mta(text: str | None) -> str | None:
+    """The remote server's host name in a diagnostic ("host mx.example.org[192.0.2.1]"), or None."""
+    if not text:
+        return None
+    match = _REMOTE_HOST.search(text)
+    return match.group(1).lower() if match else None
+
+
 def parse_status_field(value: str | None) -> str | None:
     """The code in a DSN ``Status:`` value (``5.1.1 (user unknown)`` -> ``5.1.1``)."""
     if not value:
