@@ -179,3 +179,15 @@ class TestCampaignHeaders:
         data = (SAMPLES / "postfix-dsn-user-unknown.eml").read_bytes()
         (record,) = parse_message(data, campaign_headers=())
         assert record.campaign is None
+
+
+class TestExampleMailbox:
+    """examples/bounces.mbox holds every kind a user meets: hard, soft, complaint, auto-reply, delay."""
+
+    def test_kinds(self) -> None:
+        mbox = (TEST_DATA.parent.parent / "examples" / "bounces.mbox").read_bytes()
+        messages = [m.partition(b"\n")[2] for m in mbox.split(b"\nFrom ") if m.strip()]
+        kinds = [r.kind for data in messages for r in parse_message(data)]
+        assert 10 <= len(messages) <= 15
+        for kind in (Kind.HARD, Kind.SOFT, Kind.COMPLAINT, Kind.AUTO_REPLY, Kind.DELAYED):
+            assert kind in kinds
