@@ -182,7 +182,7 @@ class TestCampaignHeaders:
 
 
 class TestExampleMailbox:
-    """examples/bounces.mbox holds every kind a user meets: hard, soft, complaint, auto-reply, delay."""
+    """examples/bounces.mbox holds what users meet: hard, soft, complaint, auto-reply, delay."""
 
     def test_kinds(self) -> None:
         mbox = (TEST_DATA.parent.parent / "examples" / "bounces.mbox").read_bytes()

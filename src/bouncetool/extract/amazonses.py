@@ -48,6 +48,9 @@ def _event(body: str) -> dict[str, Any] | None:
     text = body[start : end + 1].replace("!\n ", "").replace("\n", "")
     try:
         event = json.loads(text)
+        if isinstance(event, dict) and isinstance(event.get("Message"), str):
+            # The SNS envelope ("Type": "Notification") carries the SES event as a string.
+            event = json.loads(event["Message"])
     except ValueError:
         return None
     return event if isinstance(event, dict) else None

@@ -66,6 +66,7 @@ ANCHORS = (
     # "The following recipient(s) could not be reached: addr", "RCPT TO:<addr>" (transcripts)
     re.compile(
         r"(?:delivered to|delivery to|deliver to|message to|reached|unknown user|user unknown"
+        r"|undeliverable to"
         r"|no such user|invalid recipient|mailbox full|RCPT TO)[:\s]*<?(?P<addr>" + _A + r")>?",
         re.IGNORECASE,
     ),
@@ -87,7 +88,8 @@ def extract(mail: Mail) -> list[Found] | None:
         return None
     region = report_region(mail)
     excluded = set(mail.own_addresses)
-    anchored = [f for f in read_anchors(region, ANCHORS) or [] if _keep(f.recipient, excluded)]
+    found = read_anchors(region, ANCHORS, exclude=mail.own_addresses) or []
+    anchored = [f for f in found if _keep(f.recipient, excluded)]
     failed = find_addresses(mail.header("x-failed-recipients"))
     if failed:
         by_address = {(f.recipient or "").lower(): f for f in anchored}

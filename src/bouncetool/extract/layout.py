@@ -133,27 +133,31 @@ def read_anchors(
     names the sender, but someone who mailed themselves gets their own address
     back (qmail-08).
     """
+    only_excluded: list[re.Match[str]] = []
     for anchor in anchors:
         every = list(anchor.finditer(region))
-        matches = [m for m in every if m.group("addr").strip(".").lower() not in exclude] or every
-        if not matches:
+        matches = [m for m in every if m.group("addr").strip(".").lower() not in exclude]
+        if matches:
+            return _read_matches(region, matches, max_paragraphs)
+        only_excluded = only_excluded or every
+    return _read_matches(region, only_excluded, max_paragraphs) if only_excluded else None
+
+
+def _read_matches(region: str, matches: list[re.Match[str]], max_paragraphs: int) -> list[Found]:
+    found: dict[str, Found] = {}
+    permanent = permanence(region)
+    for index, match in enumerate(matches):
+        address = match.group("addr").strip(".")
+        nxt = matches[index + 1].start() if index + 1 < len(matches) else len(region)
+        lead = match.groupdict().get("diag") or ""
+        diagnostic = _diagnostic(lead, region[match.end() : nxt], max_paragraphs)
+        key = address.lower()
+        if key in found:
+            if not found[key].diagnostic and diagnostic:
+                found[key].diagnostic = diagnostic
             continue
-        found: dict[str, Found] = {}
-        permanent = permanence(region)
-        for index, match in enumerate(matches):
-            address = match.group("addr").strip(".")
-            nxt = matches[index + 1].start() if index + 1 < len(matches) else len(region)
-            lead = match.groupdict().get("diag") or ""
-            rest = region[match.end() : nxt]
-            diagnostic = _diagnostic(lead, rest, max_paragraphs)
-            key = address.lower()
-            if key in found:
-                if not found[key].diagnostic and diagnostic:
-                    found[key].diagnostic = diagnostic
-                continue
-            found[key] = Found(recipient=address, diagnostic=diagnostic, permanent=permanent)
-        return list(found.values())
-    return None
+        found[key] = Found(recipient=address, diagnostic=diagnostic, permanent=permanent)
+    return list(found.values())
 
 
 def _diagnostic(lead: str, rest: str, max_paragraphs: int) -> str | None:
