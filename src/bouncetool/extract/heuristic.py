@@ -62,6 +62,13 @@ ANCHORS = (
         r"^[ \t]*[\"<]?(?P<addr>" + _A + r")[\">]?[ \t]*:[ \t]*(?P<diag>\S.*)$", re.MULTILINE
     ),
     re.compile(r"^[ \t]*(?:\*[ \t]*)?[\"<]?(?P<addr>" + _A + r")[\">]?[ \t]*$", re.MULTILINE),
+    # "The following recipients returned permanent errors: addr. Reason: ..." (lhost-x6)
+    re.compile(
+        r"following recipients?[^:\n]{0,60}:[ \t]*<?(?P<addr>" + _A + r")>?\.?[ \t]*(?P<diag>.*)",
+        re.IGNORECASE,
+    ),
+    # "[Status: Error, Address: <addr>, ResponseCode 421, , Host not reachable.]" (Zoho)
+    re.compile(r"\bAddress:[ \t]*<(?P<addr>" + _A + r")>,?(?P<diag>[^\]\n]*)"),
     # "Could not be delivered to: <addr>" (kddi), "Unknown user: addr" (imailserver),
     # "The following recipient(s) could not be reached: addr", "RCPT TO:<addr>" (transcripts)
     re.compile(

@@ -144,6 +144,13 @@ def read_anchors(
 
 
 def _read_matches(region: str, matches: list[re.Match[str]], max_paragraphs: int) -> list[Found]:
+    # The same address again right below (Exim's "addr:" then "RCPT TO:\n<addr>:")
+    # continues the diagnostic rather than starting a new recipient (exim-05).
+    matches = [
+        m
+        for i, m in enumerate(matches)
+        if i == 0 or m.group("addr").lower() != matches[i - 1].group("addr").lower()
+    ]
     found: dict[str, Found] = {}
     permanent = permanence(region)
     for index, match in enumerate(matches):
@@ -162,13 +169,14 @@ def _read_matches(region: str, matches: list[re.Match[str]], max_paragraphs: int
 
 def _diagnostic(lead: str, rest: str, max_paragraphs: int) -> str | None:
     paragraphs = [p for p in re.split(r"\n[ \t]*\n", rest) if p.strip()][:max_paragraphs]
+    with_code = [i for i, p in enumerate(paragraphs) if has_code(p)]
     if lead.strip() and not has_code(lead):
-        # The anchor line names the reason; a following paragraph with a code completes it.
-        coded = [p for p in paragraphs[:1] if has_code(p) and p.lstrip("\n")[:1] in (" ", "\t")]
-        return " ".join([lead, *coded]).strip() or None
+        # The anchor line names the reason ("host x said:", "Unable to deliver to:");
+        # the paragraphs up to the first one with a code complete it (mailfoundry-02).
+        tail = paragraphs[: with_code[0] + 1] if with_code else []
+        return " ".join([lead.strip(), *(p.strip() for p in tail)]) or None
     if lead.strip():
         return lead.strip()
-    with_code = [i for i, p in enumerate(paragraphs) if has_code(p)]
     if with_code:
         # Up to the first paragraph with a code: what follows is transcript or boilerplate.
         paragraphs = paragraphs[: with_code[0] + 1]
