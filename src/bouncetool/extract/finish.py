@@ -48,11 +48,11 @@ _QUOTED_HEADER = re.compile(
 def finish(found: Found, mail: Mail, campaign_headers: Sequence[str]) -> Bounce:
     """The `Bounce` for one found recipient of `mail`."""
     diagnostic = clean_diagnostic(found.diagnostic)
-    status = _best_status(found.status, diagnostic)
+    status = _best_status(found.status, diagnostic) or _expired(diagnostic, found.permanent)
     reply_code = found.reply_code or find_reply_code(diagnostic, last=True)
     kind = found.kind or _kind(found, status, reply_code)
-    if status is None and kind in (Kind.HARD, Kind.SOFT):
-        status = "5.0.0" if kind is Kind.HARD else "4.0.0"
+    if status is None and kind in (Kind.HARD, Kind.SOFT, Kind.DELAYED):
+        status = "5.0.0" if kind is Kind.HARD else "4.0.0"  # a delay is temporary by nature
     if reply_code and status and reply_code[0] != status[0] and kind.is_failure:
         reply_code = None  # a "250 OK" quoted inside a failure is not the failure's code
     original = _original(mail)
@@ -92,6 +92,28 @@ def _best_status(status: str | None, diagnostic: str | None) -> str | None:
     if in_text[0] == status[0] or status.endswith(".0.0"):
         return in_text
     return status
+
+
+# Gave up after retrying (Exim "retry timeout exceeded", "all hosts have been failing",
+# Postfix / Sendmail "message expired", qmail "I'm not going to try again"): RFC 3463
+# calls it X.4.7: 5.4.7 when the report says it gave up for good, else 4.4.7.
+_EXPIRED = (
+    "retry timeout exceeded",
+    "all hosts have been failing",
+    "message expired",
+    "delivery time expired",
+    "envelope expired",
+    "retry time not reached for any host",
+    "too long in the queue",
+    "i'm not going to try again",
+)
+
+
+def _expired(diagnostic: str | None, permanent: bool | None) -> str | None:
+    lower = (diagnostic or "").lower()
+    if not any(word in lower for word in _EXPIRED):
+        return None
+    return "5.4.7" if permanent else "4.4.7"  # the report's own word on giving up decides
 
 
 def _kind(found: Found, status: str | None, reply_code: str | None) -> Kind:
