@@ -38,6 +38,7 @@ CAMPAIGN_HEADERS: tuple[str, ...] = (
 )
 """Headers of the returned message that name the campaign, most specific first."""
 
+_QUOTED_WINDOW = 30000  # quoted headers sit right after the report, never megabytes down
 _DELIVERED_ACTIONS = ("delivered", "relayed", "expanded")
 _QUOTED_HEADER = re.compile(
     r"^(message-id|from|return-path|x-[\w-]+|list-id|feedback-id)[ \t]*:[ \t]*(.+)$",
@@ -55,7 +56,7 @@ def finish(found: Found, mail: Mail, campaign_headers: Sequence[str]) -> Bounce:
         status = "5.0.0" if kind is Kind.HARD else "4.0.0"  # a delay is temporary by nature
     if reply_code and status and reply_code[0] != status[0] and kind.is_failure:
         reply_code = None  # a "250 OK" quoted inside a failure is not the failure's code
-    original = _original(mail)
+    message_id, sender, campaign = _original_facts(mail, tuple(campaign_headers))
     return Bounce(
         kind=kind,
         recipient=found.recipient,
@@ -67,10 +68,9 @@ def finish(found: Found, mail: Mail, campaign_headers: Sequence[str]) -> Bounce:
         remote_mta=found.remote_mta or find_remote_mta(diagnostic),
         reporting_mta=found.reporting_mta,
         date=iso_date(found.date) or iso_date(mail.header("date")),
-        original_message_id=_message_id(original.get("message-id")),
-        original_sender=find_address(original.get("from") or "")
-        or find_address(original.get("return-path") or ""),
-        campaign=_campaign(original, campaign_headers),
+        original_message_id=message_id,
+        original_sender=sender,
+        campaign=campaign,
         feedback_type=found.feedback_type,
     )
 
@@ -154,12 +154,29 @@ def _iso_passthrough(text: str) -> str | None:
         return None
 
 
+def _original_facts(
+    mail: Mail, campaign_headers: tuple[str, ...]
+) -> tuple[str | None, str | None, str | None]:
+    """Message-ID, sender and campaign of the returned message, read once per message."""
+    key = ("original-facts", campaign_headers)
+    cached = mail.cache.get(key)
+    if cached is None:
+        original = _original(mail)
+        cached = mail.cache[key] = (
+            _message_id(original.get("message-id")),
+            find_address(original.get("from") or "")
+            or find_address(original.get("return-path") or ""),
+            _campaign(original, campaign_headers),
+        )
+    return cached  # type: ignore[return-value]
+
+
 def _original(mail: Mail) -> Headers | dict[str, str]:
     attached = mail.original_headers()
     if attached is not None:
         return attached
     quoted: dict[str, str] = {}
-    for match in _QUOTED_HEADER.finditer(mail.body):
+    for match in _QUOTED_HEADER.finditer(mail.body, 0, _QUOTED_WINDOW):
         quoted.setdefault(match.group(1).lower(), match.group(2).strip())
     return quoted
 
