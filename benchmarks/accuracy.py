@@ -164,10 +164,13 @@ def _score_file(
             for key, ok in checks.items():
                 tally.agree[key] += ok
         if row["reason"] in ("feedback", "vacation", "delivered"):
+            # Detected when the message gives a record of that kind (a complaint about
+            # an undisclosed recipient has no address to match, arf-11).
             scores.special_expected += 1
             wanted = {"feedback": Kind.COMPLAINT, "vacation": Kind.AUTO_REPLY}
-            scores.special_detected += bool(
-                got and got.kind is wanted.get(row["reason"], Kind.DELIVERED)
+            kind = wanted.get(row["reason"], Kind.DELIVERED)
+            scores.special_detected += any(
+                b.kind is kind for b in by_message.get(row["message"], [])
             )
         bad = [key for key, ok in checks.items() if not ok and (key != "reason" or table)]
         if bad:
