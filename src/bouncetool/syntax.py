@@ -84,6 +84,7 @@ class _DomainVerdict:
 
     reason: str | None
     longest: int  # bytes of the longest form email-validator length-checks
+    ascii: str | None  # the IDNA A-label form, when valid
 
 
 def check_syntax(address: str) -> str | None:
@@ -101,6 +102,15 @@ def check_syntax(address: str) -> str | None:
     return _full_check(text)
 
 
+def ascii_domain(domain: str) -> str | None:
+    """`domain` in IDNA A-labels (``háčkyčárky.cz`` -> ``xn--hkyrky-ptac70bc.cz``), lower case.
+
+    None when `domain` could not stand after the ``@`` of a valid address
+    (see `check_syntax`). IDNA 2008 with UTS #46 mapping, as email-validator does.
+    """
+    return _domain_verdict(domain.strip()).ascii
+
+
 def reason_key(reason: str) -> str:
     """The key of a reason returned by `check_syntax` (the text before the first colon)."""
     return reason.partition(":")[0]
@@ -114,9 +124,10 @@ def _domain_verdict(domain: str) -> _DomainVerdict:
     try:
         valid = _validate("a@" + domain)
     except EmailNotValidError as error:
-        return _DomainVerdict(_reason(error), 0)
+        return _DomainVerdict(_reason(error), 0, None)
     forms = (domain, valid.domain, valid.ascii_domain)
-    return _DomainVerdict(None, max(len(form.encode("utf-8")) for form in forms))
+    longest = max(len(form.encode("utf-8")) for form in forms)
+    return _DomainVerdict(None, longest, valid.ascii_domain)
 
 
 def _full_check(text: str) -> str | None:
