@@ -112,6 +112,11 @@ class TestReasons:
         )
         assert not verdict.removes or verdict.known
 
+    @pytest.mark.parametrize("status", list(DnsStatus))
+    def test_text_is_the_status_word(self, status: DnsStatus) -> None:
+        # The domain never leaks into the text: "nullpointer.cz" is not a null MX.
+        assert str(DomainStatus("nullpointer-nxdomain.cz", status)) == status.value
+
     def test_czech_reason_for_nxdomain(self) -> None:
         assert "neexistuje" in DomainStatus("x.cz", DnsStatus.NXDOMAIN).reason_cs
 
