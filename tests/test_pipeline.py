@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import os
 import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -227,3 +228,13 @@ class TestWorkers:
         first = [next(items) for _ in range(5)]
         items.close()  # type: ignore[attr-defined]
         assert [r.bounce.message for r in records(first)] == [1, 1, 2, 2, 3]
+
+    def test_named_pipe_is_read_once_in_order(self, tmp_path: Path, large: Path) -> None:
+        fifo = tmp_path / "pipe"
+        os.mkfifo(fifo)
+        writer = threading.Thread(target=lambda: fifo.write_bytes(large.read_bytes()))
+        writer.start()
+        got = list(iter_records([str(fifo)], workers=2, parse=parse_final_recipients))
+        writer.join()
+        assert [r.bounce.message for r in records(got)][-1] == self.COUNT
+        assert len(got) == self.COUNT * 2 - 1

@@ -72,7 +72,7 @@ def _file_tasks(found: Iterable[SourceFile | Problem]) -> Iterator[Task | Proble
     paths: list[str] = []
     size = 0
     for item in found:
-        large = isinstance(item, SourceFile) and item.size > TASK_BYTES
+        large = isinstance(item, SourceFile) and (item.size > TASK_BYTES or not item.regular)
         if paths and (isinstance(item, Problem) or large or len(paths) >= TASK_FILES):
             yield FilesTask(tuple(paths), size)
             paths, size = [], 0
@@ -91,8 +91,11 @@ def _file_tasks(found: Iterable[SourceFile | Problem]) -> Iterator[Task | Proble
 
 
 def _large_file_tasks(file: SourceFile) -> Iterator[Task]:
-    ranges = mbox_ranges(file.path, TASK_BYTES)
-    if ranges:
+    ranges = mbox_ranges(file.path, TASK_BYTES) if file.regular else None
+    if not file.regular:
+        # A pipe can be read once, by the process that holds it: read it here.
+        yield from _message_tasks(iter_file(file.path))
+    elif ranges:
         for part in ranges:
             yield RangeTask(file.path, part)
     elif file_compression(file.path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
@@ -11,10 +12,15 @@ from bouncetool.model import Problem
 
 
 class SourceFile(NamedTuple):
-    """One file to read, with its size when known (0 when it cannot be examined)."""
+    """One file to read, with its size when known (0 when it cannot be examined).
+
+    `regular` is False for pipes and devices (``<(zcat ...)``, ``/dev/stdin``):
+    they can be read only once, in order, by the process that holds them.
+    """
 
     path: str
     size: int
+    regular: bool = True
 
 
 def iter_files(spec: str) -> Iterator[SourceFile | Problem]:
@@ -29,10 +35,11 @@ def iter_files(spec: str) -> Iterator[SourceFile | Problem]:
         yield from _iter_folder(spec, set())
         return
     try:
-        size = Path(spec).stat().st_size
+        status = Path(spec).stat()
     except OSError:
-        size = 0
-    yield SourceFile(spec, size)
+        yield SourceFile(spec, 0)  # opening it will tell what is wrong
+        return
+    yield SourceFile(spec, status.st_size, stat.S_ISREG(status.st_mode))
 
 
 def _iter_folder(name: str, seen: set[tuple[int, int]]) -> Iterator[SourceFile | Problem]:
