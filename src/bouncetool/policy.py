@@ -105,9 +105,10 @@ def settle(
     expired = tuple(e for e in ordered if e.bounced_at < cutoff and _expires(e, reset, delivery))
     gone = {e.fingerprint for e in expired}
     if frozen is None and gone:
-        window = escalation_window(_counted(ordered, reset, Kind.SOFT), policy)
+        soft = _counted(ordered, reset, Kind.SOFT)
+        window = escalation_window(soft, policy)
         if window and any(e.fingerprint in gone for e in window):
-            frozen = _escalated(window, window, policy)
+            frozen = _escalated(window, soft, policy)
     live = tuple(e for e in ordered if e.fingerprint not in gone)
     return Settled(live, expired, frozen)
 
