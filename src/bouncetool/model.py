@@ -216,6 +216,10 @@ class Event:
     bounced_at: datetime  # the bounce's own date (timezone-aware)
     read_at: datetime  # when bouncetool stored it
     source: str | None
+    # The verdict's explanations, so reports can say what a reason means without
+    # the rule table at hand; None for events stored without a verdict.
+    explanation_cs: str | None = None
+    explanation_en: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
