@@ -1,0 +1,300 @@
+"""Bounce statistics over ledger events: counts, rates, and the warnings a sender needs.
+
+Pure: `summarise` takes any ``Iterable[Event]`` (one pass, streamed) and returns
+a frozen `Report`; nothing here prints or touches a file.
+
+What is counted
+    *events* are the bounce events the ledger keeps (it already counts the same
+    message read twice once); *addresses* are distinct normalised recipients
+    among them. Counts by kind (hard, soft, complaint, other) are events. Rates
+    are addresses, because the number sent counts recipients: an address that
+    bounced twice in a campaign is one recipient that bounced.
+
+    bounce rate    = distinct addresses with a hard or soft bounce / sent
+    hard rate      = distinct addresses with a hard bounce / sent
+    complaint rate = distinct addresses that complained / sent
+
+Days and ISO weeks are those of the bounce's own date, in UTC.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from bouncetool.alerts import Alert, SenderBlocks, Thresholds, find_alerts
+from bouncetool.model import Blame, Event, Kind, Lang
+from bouncetool.providers import provider_of
+
+
+class Dimension(enum.StrEnum):
+    """An axis events are grouped by."""
+
+    KIND = "kind"
+    CATEGORY = "category"
+    REASON = "reason"
+    DOMAIN = "domain"
+    CAMPAIGN = "campaign"
+    DAY = "day"
+    WEEK = "week"
+
+    @property
+    def is_time(self) -> bool:
+        """True for the axes whose groups are ordered by date, not by size."""
+        return self in (Dimension.DAY, Dimension.WEEK)
+
+    def key_of(self, event: Event) -> str | None:
+        """The group `event` belongs to on this axis (None: the event does not say)."""
+        if self.is_time:
+            when = event.bounced_at.astimezone(UTC)
+            if self is Dimension.DAY:
+                return when.date().isoformat()
+            year, week, _weekday = when.isocalendar()
+            return f"{year}-W{week:02d}"
+        value = getattr(event, self.value)  # the other axes are Event fields of that name
+        return str(value) if value else None
+
+
+KIND_COLUMNS: tuple[str, ...] = ("hard", "soft", "complaint", "other")
+"""The kind columns of a group: auto-replies, delays and the rest count as ``other``."""
+
+
+def kind_column(kind: Kind) -> str:
+    """The kind column (`KIND_COLUMNS`) an event of `kind` is counted in."""
+    return str(kind) if kind in (Kind.HARD, Kind.SOFT, Kind.COMPLAINT) else "other"
+
+
+@dataclass(frozen=True, slots=True)
+class SentCounts:
+    """How many recipients were mailed: in total (``--sent``) and/or per campaign."""
+
+    total: int | None = None
+    campaigns: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """The events of one group on one axis (one row of a statistics table)."""
+
+    dimension: Dimension | None  # None for the total row
+    key: str | None  # None: events that do not say (no campaign, no category, ...)
+    events: int
+    addresses: int
+    hard: int
+    soft: int
+    complaint: int
+    other: int
+    bounced_addresses: int  # distinct addresses with a hard or soft bounce
+    hard_addresses: int
+    dead_addresses: int  # hard-bounced for a recipient-side reason (blame not sender)
+    complaint_addresses: int
+    share: float  # of all events
+    sent: int | None = None
+
+    @property
+    def bounce_rate(self) -> float | None:
+        """Distinct bounced addresses per recipient sent, when the number sent is known."""
+        return self.bounced_addresses / self.sent if self.sent else None
+
+    @property
+    def hard_rate(self) -> float | None:
+        """Distinct hard-bounced addresses per recipient sent, when known."""
+        return self.hard_addresses / self.sent if self.sent else None
+
+    @property
+    def complaint_rate(self) -> float | None:
+        """Distinct complaining addresses per recipient sent, when known."""
+        return self.complaint_addresses / self.sent if self.sent else None
+
+    def count(self, column: str) -> int:
+        """The event count in kind column `column` (one of `KIND_COLUMNS`)."""
+        counts = {"hard": self.hard, "soft": self.soft, "complaint": self.complaint}
+        return counts.get(column, self.other)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The flat mapping written as one JSON line or CSV row (`GROUP_FIELDS`)."""
+        return {
+            "dimension": str(self.dimension) if self.dimension else "total",
+            "key": self.key,
+            "events": self.events,
+            "addresses": self.addresses,
+            "hard": self.hard,
+            "soft": self.soft,
+            "complaint": self.complaint,
+            "other": self.other,
+            "share": round(self.share, 6),
+            "sent": self.sent,
+            "bounced_addresses": self.bounced_addresses,
+            "hard_addresses": self.hard_addresses,
+            "dead_addresses": self.dead_addresses,
+            "complaint_addresses": self.complaint_addresses,
+            "bounce_rate": _rounded(self.bounce_rate),
+            "hard_rate": _rounded(self.hard_rate),
+            "complaint_rate": _rounded(self.complaint_rate),
+        }
+
+
+GROUP_FIELDS: tuple[str, ...] = (
+    "dimension",
+    "key",
+    "events",
+    "addresses",
+    "hard",
+    "soft",
+    "complaint",
+    "other",
+    "share",
+    "sent",
+    "bounced_addresses",
+    "hard_addresses",
+    "dead_addresses",
+    "complaint_addresses",
+    "bounce_rate",
+    "hard_rate",
+    "complaint_rate",
+)
+"""The keys of `Group.as_dict`, in order: the columns of ``stats --format csv``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Everything ``bouncetool stats`` shows: totals, groups per axis, warnings."""
+
+    total: Group
+    groups: Mapping[Dimension, tuple[Group, ...]]
+    alerts: tuple[Alert, ...]
+    explanations: Mapping[str, tuple[str | None, str | None]]  # reason -> (cs, en)
+    first_at: datetime | None
+    last_at: datetime | None
+
+    def explanation(self, reason: str | None, lang: Lang) -> str | None:
+        """What `reason` means, in `lang` (the most common rule explanation seen for it)."""
+        if reason is None or reason not in self.explanations:
+            return None
+        cs, en = self.explanations[reason]
+        return cs if lang is Lang.CS else en
+
+
+class _Tally:
+    """Running counts for one group while the events stream past."""
+
+    __slots__ = ("addresses", "bounced", "complained", "dead", "events", "hard", "kinds")
+
+    def __init__(self) -> None:
+        self.events = 0
+        self.kinds: Counter[str] = Counter()
+        self.addresses: set[str] = set()
+        self.bounced: set[str] = set()
+        self.hard: set[str] = set()
+        self.dead: set[str] = set()
+        self.complained: set[str] = set()
+
+    def add(self, event: Event) -> None:
+        self.events += 1
+        self.kinds[kind_column(event.kind)] += 1
+        self.addresses.add(event.address)
+        if event.kind.is_failure:
+            self.bounced.add(event.address)
+        if event.kind is Kind.HARD:
+            self.hard.add(event.address)
+            if event.blame is not Blame.SENDER:  # a blocked sender says nothing of the address
+                self.dead.add(event.address)
+        elif event.kind is Kind.COMPLAINT:
+            self.complained.add(event.address)
+
+    def freeze(
+        self, dimension: Dimension | None, key: str | None, total: int, sent: int | None
+    ) -> Group:
+        return Group(
+            dimension=dimension,
+            key=key,
+            events=self.events,
+            addresses=len(self.addresses),
+            hard=self.kinds["hard"],
+            soft=self.kinds["soft"],
+            complaint=self.kinds["complaint"],
+            other=self.kinds["other"],
+            bounced_addresses=len(self.bounced),
+            hard_addresses=len(self.hard),
+            dead_addresses=len(self.dead),
+            complaint_addresses=len(self.complained),
+            share=self.events / total if total else 0.0,
+            sent=sent,
+        )
+
+
+def summarise(
+    events: Iterable[Event],
+    *,
+    sent: SentCounts | None = None,
+    thresholds: Thresholds | None = None,
+) -> Report:
+    """Count `events` on every axis, compute rates where the number sent is known, warn."""
+    sent = sent or SentCounts()
+    total = _Tally()
+    tallies: dict[Dimension, dict[str | None, _Tally]] = {dim: {} for dim in Dimension}
+    blocks = SenderBlocks()
+    explanations: dict[str, Counter[tuple[str | None, str | None]]] = {}
+    first_at: datetime | None = None
+    last_at: datetime | None = None
+    for event in events:
+        total.add(event)
+        for dim, by_key in tallies.items():
+            by_key.setdefault(dim.key_of(event), _Tally()).add(event)
+        if event.blame is Blame.SENDER and event.kind.is_failure:
+            blocks.add(provider_of(event.domain), event.domain, event.address)
+        if event.reason and (event.explanation_cs or event.explanation_en):
+            pair = (event.explanation_cs, event.explanation_en)
+            explanations.setdefault(event.reason, Counter())[pair] += 1
+        first_at = event.bounced_at if first_at is None else min(first_at, event.bounced_at)
+        last_at = event.bounced_at if last_at is None else max(last_at, event.bounced_at)
+    for campaign in sent.campaigns:  # a campaign nobody bounced from still has its 0 %
+        tallies[Dimension.CAMPAIGN].setdefault(campaign, _Tally())
+    total_group = total.freeze(None, None, total.events, sent.total)
+    groups = {
+        dim: _ordered(
+            dim,
+            (
+                t.freeze(dim, key, total.events, _sent_for(dim, key, sent))
+                for key, t in by_key.items()
+            ),
+        )
+        for dim, by_key in tallies.items()
+    }
+    alerts = find_alerts(
+        total=total_group,
+        campaigns=groups[Dimension.CAMPAIGN],
+        domains=groups[Dimension.DOMAIN],
+        blocks=blocks,
+        thresholds=thresholds or Thresholds(),
+    )
+    return Report(
+        total=total_group,
+        groups=groups,
+        alerts=alerts,
+        explanations={r: c.most_common(1)[0][0] for r, c in explanations.items()},
+        first_at=first_at,
+        last_at=last_at,
+    )
+
+
+def _sent_for(dim: Dimension, key: str | None, sent: SentCounts) -> int | None:
+    if dim is Dimension.CAMPAIGN and key is not None:
+        return sent.campaigns.get(key)
+    return None
+
+
+def _ordered(dim: Dimension, groups: Iterable[Group]) -> tuple[Group, ...]:
+    # Time runs forward; every other axis shows the largest groups first, the
+    # events that do not say (key None) last, ties by name for a stable order.
+    if dim.is_time:
+        return tuple(sorted(groups, key=lambda g: g.key or ""))
+    return tuple(sorted(groups, key=lambda g: (g.key is None, -g.events, g.key or "")))
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
