@@ -168,6 +168,7 @@ class Report:
     groups: Mapping[Dimension, tuple[Group, ...]]
     alerts: tuple[Alert, ...]
     explanations: Mapping[str, tuple[str | None, str | None]]  # reason -> (cs, en)
+    examples: Mapping[str, str]  # reason -> a server's diagnostic text for it, as seen
     first_at: datetime | None
     last_at: datetime | None
 
@@ -177,6 +178,10 @@ class Report:
             return None
         cs, en = self.explanations[reason]
         return cs if lang is Lang.CS else en
+
+
+EXAMPLE_LENGTH = 300
+"""Diagnostic examples are cut to this many characters: enough to read, short in a report."""
 
 
 class _Tally:
@@ -239,6 +244,7 @@ def summarise(
     tallies: dict[Dimension, dict[str | None, _Tally]] = {dim: {} for dim in Dimension}
     blocks = SenderBlocks()
     explanations: dict[str, Counter[tuple[str | None, str | None]]] = {}
+    examples: dict[str, str] = {}
     first_at: datetime | None = None
     last_at: datetime | None = None
     for event in events:
@@ -250,6 +256,8 @@ def summarise(
         if event.reason and (event.explanation_cs or event.explanation_en):
             pair = (event.explanation_cs, event.explanation_en)
             explanations.setdefault(event.reason, Counter())[pair] += 1
+        if event.reason and event.diagnostic and event.reason not in examples:
+            examples[event.reason] = event.diagnostic[:EXAMPLE_LENGTH]
         first_at = event.bounced_at if first_at is None else min(first_at, event.bounced_at)
         last_at = event.bounced_at if last_at is None else max(last_at, event.bounced_at)
     for campaign in sent.campaigns:  # a campaign nobody bounced from still has its 0 %
@@ -277,6 +285,7 @@ def summarise(
         groups=groups,
         alerts=alerts,
         explanations={r: c.most_common(1)[0][0] for r, c in explanations.items()},
+        examples=examples,
         first_at=first_at,
         last_at=last_at,
     )
