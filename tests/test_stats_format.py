@@ -66,7 +66,7 @@ class TestTables:
     def test_czech_headings_and_rates(self) -> None:
         output = rendered(Lang.CS, [Dimension.CAMPAIGN], nov=40)
         assert "Podle kampaně" in output
-        assert "Nedoručitelnost" in output
+        assert "Míra chyb" in output
         assert "5,0 %" in output
         assert "(neuvedeno)" in output
 

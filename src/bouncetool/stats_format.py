@@ -40,17 +40,24 @@ _TITLES: dict[Dimension, tuple[str, str]] = {  # (cs, en)
 }
 
 _HEADINGS: dict[str, tuple[str, str]] = {
+    "kind": ("Druh", "Kind"),
+    "category": ("Kategorie", "Category"),
+    "reason": ("Důvod", "Reason"),
+    "domain": ("Doména", "Domain"),
+    "campaign": ("Kampaň", "Campaign"),
+    "day": ("Den", "Day"),
+    "week": ("Týden", "Week"),
     "total": ("Celkem", "Total"),
     "events": ("Události", "Events"),
     "addresses": ("Adresy", "Addresses"),
     "hard": ("Trvalé", "Hard"),
     "soft": ("Dočasné", "Soft"),
-    "complaint": ("Stížnosti", "Complaints"),
+    "complaint": ("Stížn.", "Compl."),
     "other": ("Ostatní", "Other"),
     "share": ("Podíl", "Share"),
     "sent": ("Odesláno", "Sent"),
-    "bounce_rate": ("Nedoručitelnost", "Bounce rate"),
-    "complaint_rate": ("Stížnosti/odesláno", "Complaint rate"),
+    "bounce_rate": ("Míra chyb", "Bounce rate"),
+    "complaint_rate": ("Míra stížn.", "Compl. rate"),
     "none": ("(neuvedeno)", "(none)"),
 }
 
@@ -105,12 +112,12 @@ def _table(
     with_rates = any(g.sent for g in groups)
     table = Table(title=title, title_justify="left")
     if first_column is not None:
-        table.add_column(str(first_column))
-    for key in ("events", "addresses", *KIND_COLUMNS, "share"):
-        table.add_column(_heading(key, lang), justify="right")
+        table.add_column(_heading(first_column.value, lang))
+    numbers = ["events", "addresses", *KIND_COLUMNS, "share"]
     if with_rates:
-        for key in ("sent", "bounce_rate", "complaint_rate"):
-            table.add_column(_heading(key, lang), justify="right")
+        numbers += ["sent", "bounce_rate", "complaint_rate"]
+    for key in numbers:
+        table.add_column(_heading(key, lang), justify="right")
     for group in groups:
         # Text, not str: a domain or campaign from bounce mail must not be read as rich markup
         cells: list[Text | str] = []
