@@ -47,25 +47,24 @@ class Dimension(enum.StrEnum):
         """True for the axes whose groups are ordered by date, not by size."""
         return self in (Dimension.DAY, Dimension.WEEK)
 
-    def key_of(self, event: Event) -> str | None:
-        """The group `event` belongs to on this axis (None: the event does not say)."""
-        if self.is_time:
-            when = event.bounced_at.astimezone(UTC)
-            if self is Dimension.DAY:
-                return when.date().isoformat()
-            year, week, _weekday = when.isocalendar()
-            return f"{year}-W{week:02d}"
-        value = getattr(event, self.value)  # the other axes are Event fields of that name
-        return str(value) if value else None
+
+def event_keys(event: Event) -> tuple[str | None, ...]:
+    """The group `event` belongs to on each axis, in `Dimension` order (None: it does not say)."""
+    when = event.bounced_at.astimezone(UTC)
+    day, (year, week, _weekday) = when.date(), when.isocalendar()
+    return (
+        event.kind.value,
+        event.category or None,
+        event.reason or None,
+        event.domain or None,
+        event.campaign or None,
+        day.isoformat(),
+        f"{year}-W{week:02d}",
+    )
 
 
 KIND_COLUMNS: tuple[str, ...] = ("hard", "soft", "complaint", "other")
 """The kind columns of a group: auto-replies, delays and the rest count as ``other``."""
-
-
-def kind_column(kind: Kind) -> str:
-    """The kind column (`KIND_COLUMNS`) an event of `kind` is counted in."""
-    return str(kind) if kind in (Kind.HARD, Kind.SOFT, Kind.COMPLAINT) else "other"
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +183,9 @@ EXAMPLE_LENGTH = 300
 """Diagnostic examples are cut to this many characters: enough to read, short in a report."""
 
 
+_COLUMN_OF = {Kind.HARD: 0, Kind.SOFT: 1, Kind.COMPLAINT: 2}  # index in KIND_COLUMNS, else 3
+
+
 class _Tally:
     """Running counts for one group while the events stream past."""
 
@@ -191,44 +193,117 @@ class _Tally:
 
     def __init__(self) -> None:
         self.events = 0
-        self.kinds: Counter[str] = Counter()
+        self.kinds = [0, 0, 0, 0]  # events per KIND_COLUMNS
         self.addresses: set[str] = set()
         self.bounced: set[str] = set()
         self.hard: set[str] = set()
         self.dead: set[str] = set()
         self.complained: set[str] = set()
 
-    def add(self, event: Event) -> None:
+    def add(self, column: int, address: str, dead: bool) -> None:
+        # Hot loop (7 groups per event): the caller works out the kind column once.
         self.events += 1
-        self.kinds[kind_column(event.kind)] += 1
-        self.addresses.add(event.address)
-        if event.kind.is_failure:
-            self.bounced.add(event.address)
-        if event.kind is Kind.HARD:
-            self.hard.add(event.address)
-            if event.blame is not Blame.SENDER:  # a blocked sender says nothing of the address
-                self.dead.add(event.address)
-        elif event.kind is Kind.COMPLAINT:
-            self.complained.add(event.address)
+        self.kinds[column] += 1
+        self.addresses.add(address)
+        if column < 2:  # hard or soft
+            self.bounced.add(address)
+        if column == 0:
+            self.hard.add(address)
+            if dead:
+                self.dead.add(address)
+        elif column == 2:
+            self.complained.add(address)
 
     def freeze(
         self, dimension: Dimension | None, key: str | None, total: int, sent: int | None
     ) -> Group:
+        hard, soft, complaint, other = self.kinds
         return Group(
             dimension=dimension,
             key=key,
             events=self.events,
             addresses=len(self.addresses),
-            hard=self.kinds["hard"],
-            soft=self.kinds["soft"],
-            complaint=self.kinds["complaint"],
-            other=self.kinds["other"],
+            hard=hard,
+            soft=soft,
+            complaint=complaint,
+            other=other,
             bounced_addresses=len(self.bounced),
             hard_addresses=len(self.hard),
             dead_addresses=len(self.dead),
             complaint_addresses=len(self.complained),
             share=self.events / total if total else 0.0,
             sent=sent,
+        )
+
+
+class _Pass:
+    """Everything counted in one pass over the events."""
+
+    def __init__(self) -> None:
+        self.total = _Tally()
+        self.tallies: tuple[dict[str | None, _Tally], ...] = tuple({} for _dim in Dimension)
+        self.blocks = SenderBlocks()
+        self.explanations: dict[str, Counter[tuple[str | None, str | None]]] = {}
+        self.examples: dict[str, str] = {}
+        self.first_at: datetime | None = None
+        self.last_at: datetime | None = None
+
+    def add(self, event: Event) -> None:
+        column = _COLUMN_OF.get(event.kind, 3)
+        # a hard bounce blamed on the sender (a block) says nothing of the address
+        dead = column == 0 and event.blame is not Blame.SENDER
+        self.total.add(column, event.address, dead)
+        for by_key, key in zip(self.tallies, event_keys(event), strict=True):
+            tally = by_key.get(key)
+            if tally is None:
+                tally = by_key[key] = _Tally()
+            tally.add(column, event.address, dead)
+        if event.blame is Blame.SENDER and column < 2:
+            self.blocks.add(provider_of(event.domain), event.domain, event.address)
+        if event.reason:
+            self._explain(event.reason, event)
+        when = event.bounced_at
+        self.first_at = when if self.first_at is None or when < self.first_at else self.first_at
+        self.last_at = when if self.last_at is None or when > self.last_at else self.last_at
+
+    def _explain(self, reason: str, event: Event) -> None:
+        if event.explanation_cs or event.explanation_en:
+            pair = (event.explanation_cs, event.explanation_en)
+            seen = self.explanations.get(reason)
+            if seen is None:
+                seen = self.explanations[reason] = Counter()
+            seen[pair] += 1
+        if event.diagnostic and reason not in self.examples:
+            self.examples[reason] = event.diagnostic[:EXAMPLE_LENGTH]
+
+    def report(self, sent: SentCounts, thresholds: Thresholds) -> Report:
+        campaigns = self.tallies[list(Dimension).index(Dimension.CAMPAIGN)]
+        for campaign in sent.campaigns:  # a campaign nobody bounced from still has its 0 %
+            campaigns.setdefault(campaign, _Tally())
+        count = self.total.events
+        total = self.total.freeze(None, None, count, sent.total)
+        groups = {
+            dim: _ordered(
+                dim,
+                (t.freeze(dim, key, count, _sent_for(dim, key, sent)) for key, t in by_key.items()),
+            )
+            for dim, by_key in zip(Dimension, self.tallies, strict=True)
+        }
+        alerts = find_alerts(
+            total=total,
+            campaigns=groups[Dimension.CAMPAIGN],
+            domains=groups[Dimension.DOMAIN],
+            blocks=self.blocks,
+            thresholds=thresholds,
+        )
+        return Report(
+            total=total,
+            groups=groups,
+            alerts=alerts,
+            explanations={r: c.most_common(1)[0][0] for r, c in self.explanations.items()},
+            examples=self.examples,
+            first_at=self.first_at,
+            last_at=self.last_at,
         )
 
 
@@ -239,56 +314,10 @@ def summarise(
     thresholds: Thresholds | None = None,
 ) -> Report:
     """Count `events` on every axis, compute rates where the number sent is known, warn."""
-    sent = sent or SentCounts()
-    total = _Tally()
-    tallies: dict[Dimension, dict[str | None, _Tally]] = {dim: {} for dim in Dimension}
-    blocks = SenderBlocks()
-    explanations: dict[str, Counter[tuple[str | None, str | None]]] = {}
-    examples: dict[str, str] = {}
-    first_at: datetime | None = None
-    last_at: datetime | None = None
+    counting = _Pass()
     for event in events:
-        total.add(event)
-        for dim, by_key in tallies.items():
-            by_key.setdefault(dim.key_of(event), _Tally()).add(event)
-        if event.blame is Blame.SENDER and event.kind.is_failure:
-            blocks.add(provider_of(event.domain), event.domain, event.address)
-        if event.reason and (event.explanation_cs or event.explanation_en):
-            pair = (event.explanation_cs, event.explanation_en)
-            explanations.setdefault(event.reason, Counter())[pair] += 1
-        if event.reason and event.diagnostic and event.reason not in examples:
-            examples[event.reason] = event.diagnostic[:EXAMPLE_LENGTH]
-        first_at = event.bounced_at if first_at is None else min(first_at, event.bounced_at)
-        last_at = event.bounced_at if last_at is None else max(last_at, event.bounced_at)
-    for campaign in sent.campaigns:  # a campaign nobody bounced from still has its 0 %
-        tallies[Dimension.CAMPAIGN].setdefault(campaign, _Tally())
-    total_group = total.freeze(None, None, total.events, sent.total)
-    groups = {
-        dim: _ordered(
-            dim,
-            (
-                t.freeze(dim, key, total.events, _sent_for(dim, key, sent))
-                for key, t in by_key.items()
-            ),
-        )
-        for dim, by_key in tallies.items()
-    }
-    alerts = find_alerts(
-        total=total_group,
-        campaigns=groups[Dimension.CAMPAIGN],
-        domains=groups[Dimension.DOMAIN],
-        blocks=blocks,
-        thresholds=thresholds or Thresholds(),
-    )
-    return Report(
-        total=total_group,
-        groups=groups,
-        alerts=alerts,
-        explanations={r: c.most_common(1)[0][0] for r, c in explanations.items()},
-        examples=examples,
-        first_at=first_at,
-        last_at=last_at,
-    )
+        counting.add(event)
+    return counting.report(sent or SentCounts(), thresholds or Thresholds())
 
 
 def _sent_for(dim: Dimension, key: str | None, sent: SentCounts) -> int | None:
