@@ -13,11 +13,11 @@ import pytest
 from benchmarks.accuracy import Scores, score
 
 FLOORS = {
-    "recipient": 0.980,
-    "status": 0.952,
-    "reply_code": 0.953,
+    "recipient": 0.980,  # reached 0.983
+    "status": 0.955,  # reached 0.958
+    "reply_code": 0.955,  # reached 0.960
 }
-PRECISION_FLOOR = 0.983
+PRECISION_FLOOR = 0.985  # reached 0.988
 
 
 @pytest.fixture(scope="module")
