@@ -10,6 +10,7 @@ The returned message gives the original Message-ID, sender and campaign id.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from datetime import datetime
@@ -40,9 +41,11 @@ CAMPAIGN_HEADERS: tuple[str, ...] = (
 
 _QUOTED_WINDOW = 30000  # quoted headers sit right after the report, never megabytes down
 _DELIVERED_ACTIONS = ("delivered", "relayed", "expanded")
+# Case variants spelled out: case-insensitive scanning of long bodies is slow.
 _QUOTED_HEADER = re.compile(
-    r"^(message-id|from|return-path|x-[\w-]+|list-id|feedback-id)[ \t]*:[ \t]*(.+)$",
-    re.IGNORECASE | re.MULTILINE,
+    r"^(Message-I[Dd]|MESSAGE-ID|message-id|From|FROM|from|Return-[Pp]ath|RETURN-PATH"
+    r"|[Xx]-[\w-]+|List-I[Dd]|LIST-ID|list-id|Feedback-I[Dd]|feedback-id)[ \t]*:[ \t]*(.+)$",
+    re.MULTILINE,
 )
 
 
@@ -134,6 +137,7 @@ def _default_action(kind: Kind) -> str | None:
     return "failed" if kind.is_failure else None
 
 
+@functools.lru_cache(maxsize=512)
 def iso_date(value: str | None) -> str | None:
     """An RFC 5322 date as ISO 8601 (None when absent or unreadable)."""
     if not value:
@@ -188,7 +192,12 @@ def _message_id(value: str | None) -> str | None:
     return match.group(0) if match else value.strip().split(" ")[0] or None
 
 
-def _campaign(original: Headers | dict[str, str], names: Sequence[str]) -> str | None:
+def _campaign(original: Headers | dict[str, str], names: tuple[str, ...]) -> str | None:
+    if not names:
+        return None
+    if isinstance(original, Headers):
+        value = original.first_of(names)
+        return value.strip() if value else None
     for name in names:
         value = original.get(name.lower())
         if value:
