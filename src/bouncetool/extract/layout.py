@@ -32,6 +32,7 @@ END_OF_REPORT = re.compile(
     r"|urspr[üu]ngliche nachricht|message d'origine|mensaje original)",
     re.IGNORECASE | re.MULTILINE,
 )
+_END_LOWER = re.compile(END_OF_REPORT.pattern, re.MULTILINE)
 _HEADER_NAMES = (
     r"(?:Received|Return-Path|Return-path|DKIM-Signature|Message-I[dD]|MIME-Version|Date|From"
     r"|To|Subject|Content-Type|X-[\w-]+|Authentication-Results|ARC-[\w-]+|Reply-To|References)"
@@ -114,20 +115,33 @@ def report_region(mail: Mail, layout: Layout | None = None) -> str:
         if match:
             begin = match.start()
     window = begin + REPORT_WINDOW
-    ends = [
-        m.start()
-        for m in (
-            END_OF_REPORT.search(text, begin, window),
-            _HEADER_BLOCK.search(text, begin, window),
-        )
-        if m
-    ]
+    ends = list(_report_ends(mail, begin))
     if layout is not None and layout.end is not None:
         match = layout.end.search(text, begin, window)
         if match:
             ends.append(match.start())
     ends = [e for e in ends if e > begin]
     return text[begin : min(ends)] if ends else text[begin:window]
+
+
+def _report_ends(mail: Mail, begin: int) -> tuple[int, ...]:
+    """Where the returned message may start after `begin` (cached: several layouts ask)."""
+    key = ("report-ends", begin)
+    cached = mail.cache.get(key)
+    if cached is None:
+        text = mail.body
+        window = begin + REPORT_WINDOW
+        # The markers are searched in lower case without IGNORECASE (several times
+        # faster); positions carry over unless lower-casing changed the length.
+        lower = text[:window].lower()
+        marker = (
+            _END_LOWER.search(lower, begin, window)
+            if len(lower) == min(len(text), window)
+            else END_OF_REPORT.search(text, begin, window)
+        )
+        block = _HEADER_BLOCK.search(text, begin, window)
+        cached = mail.cache[key] = tuple(m.start() for m in (marker, block) if m)
+    return cached  # type: ignore[return-value]
 
 
 def read_layout(mail: Mail, layout: Layout) -> list[Found] | None:
