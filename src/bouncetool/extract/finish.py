@@ -60,6 +60,9 @@ def finish(found: Found, mail: Mail, campaign_headers: Sequence[str]) -> Bounce:
     if reply_code and status and reply_code[0] != status[0] and kind.is_failure:
         reply_code = None  # a "250 OK" quoted inside a failure is not the failure's code
     message_id, sender, campaign = _original_facts(mail, tuple(campaign_headers))
+    if message_id is None and kind is Kind.AUTO_REPLY:
+        # An auto-reply answers the original: In-Reply-To names it (RFC 3834 section 3.1.5).
+        message_id = _message_id(mail.header("in-reply-to"))
     return Bounce(
         kind=kind,
         recipient=found.recipient,
