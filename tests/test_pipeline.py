@@ -9,7 +9,7 @@ from __future__ import annotations
 import gzip
 import os
 import re
-import threading
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -232,9 +232,10 @@ class TestWorkers:
     def test_named_pipe_is_read_once_in_order(self, tmp_path: Path, large: Path) -> None:
         fifo = tmp_path / "pipe"
         os.mkfifo(fifo)
-        writer = threading.Thread(target=lambda: fifo.write_bytes(large.read_bytes()))
-        writer.start()
+        # The writer is another process, as in a shell: a thread of this one
+        # would leave the pipe's write end open in the forked workers.
+        writer = subprocess.Popen(["dd", f"if={large}", f"of={fifo}", "status=none"])
         got = list(iter_records([str(fifo)], workers=2, parse=parse_final_recipients))
-        writer.join()
+        assert writer.wait(timeout=30) == 0
         assert [r.bounce.message for r in records(got)][-1] == self.COUNT
         assert len(got) == self.COUNT * 2 - 1
