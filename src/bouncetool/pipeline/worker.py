@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterable
-from typing import Protocol, cast
+from typing import NamedTuple, Protocol, cast
 
 from bouncetool.model import Bounce, Kind, Problem, RawMessage, Record, Verdict
 from bouncetool.pipeline.tasks import FilesTask, MessagesTask, RangeTask, Task
@@ -15,6 +15,19 @@ Parse = Callable[[bytes], list[Bounce]]
 """An extractor: one message's bytes to its bounces (``bouncetool.extract.parse_message``)."""
 
 Item = Record | Problem
+Encode = Callable[[Record], str]
+"""Turns a record into its output text (`bouncetool.render.LineEncoder`)."""
+
+
+class Encoded(NamedTuple):
+    """A record already turned into output text, with the place it came from."""
+
+    source: str | None
+    message: int | None
+    text: str
+
+
+Result = Record | Encoded | Problem
 
 
 class Classifier(Protocol):
@@ -40,15 +53,17 @@ class Worker:
 
     parse: Parse | None = None
     table: Classifier | None = None
+    encode: Encode | None = None
 
     @classmethod
-    def setup(cls, parse: Parse | None, table: Classifier | None) -> None:
-        """Remember the extractor and the table (the initializer of each worker)."""
+    def setup(cls, parse: Parse | None, table: Classifier | None, encode: Encode | None) -> None:
+        """Remember the extractor, the table and the encoder (the initializer of each worker)."""
         cls.parse = parse
         cls.table = table
+        cls.encode = encode
 
     @classmethod
-    def run(cls, task: Task) -> list[Item]:
+    def run(cls, task: Task) -> list[Result]:
         """Read and parse everything `task` names."""
         if isinstance(task, FilesTask):
             items: Iterable[RawMessage | Problem] = (
@@ -61,13 +76,21 @@ class Worker:
         return cls._parse_all(items)
 
     @classmethod
-    def _parse_all(cls, items: Iterable[RawMessage | Problem]) -> list[Item]:
-        out: list[Item] = []
+    def _parse_all(cls, items: Iterable[RawMessage | Problem]) -> list[Result]:
+        out: list[Result] = []
+        encode = cls.encode
         for item in items:
             if isinstance(item, Problem):
                 out.append(item)
-            else:
+            elif encode is None:
                 out.extend(cls._records(item))
+            else:
+                out.extend(
+                    Encoded(r.bounce.source, r.bounce.message, encode(r))
+                    if isinstance(r, Record)
+                    else r
+                    for r in cls._records(item)
+                )
         return out
 
     @classmethod
@@ -88,4 +111,14 @@ def _describe(error: Exception) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-__all__ = ["Classifier", "Item", "MessagesTask", "Parse", "Worker", "default_parse"]
+__all__ = [
+    "Classifier",
+    "Encode",
+    "Encoded",
+    "Item",
+    "MessagesTask",
+    "Parse",
+    "Result",
+    "Worker",
+    "default_parse",
+]
