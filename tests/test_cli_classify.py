@@ -170,12 +170,12 @@ class TestEndToEnd:
 
     def test_workers_agree(self, tmp_path: Path) -> None:
         message = (Path(__file__).parent / "data" / "dsn-postfix.eml").read_bytes()
-        mbox = write_mbox(tmp_path / "many.mbox", [message] * 1500)
+        mbox = write_mbox(tmp_path / "many.mbox", [message] * 2500)
         one = run_cli(["classify", "--format", "jsonl", "--workers", "1", mbox])
         two = run_cli(["classify", "--format", "jsonl", "--workers", "2", mbox])
         assert one.exit_code == two.exit_code == 0
         assert one.stdout == two.stdout
-        assert len(one.stdout.splitlines()) == 1500
+        assert len(one.stdout.splitlines()) == 2500
 
 
 @needs_extract
