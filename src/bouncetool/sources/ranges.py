@@ -15,7 +15,12 @@ from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
 from bouncetool.model import Problem, RawMessage
-from bouncetool.sources.mbox import separator_for, split_mbox, starts_like_mbox
+from bouncetool.sources.mbox import (
+    message_or_problem,
+    separator_for,
+    split_mbox,
+    starts_like_mbox,
+)
 from bouncetool.sources.streams import CHUNK_SIZE, compression_of
 
 _HEAD = 1 << 12
@@ -96,7 +101,7 @@ def iter_range(path: str, part: MboxRange) -> Iterator[RawMessage | Problem]:
             stream.seek(part.start)
             for data in split_mbox(_chunks(stream, part.end - part.start)):
                 number += 1
-                yield RawMessage(path, number, data)
+                yield message_or_problem(path, number, data)
     except OSError as error:
         yield Problem(path, number + 1, f"cannot read file: {error.strerror or error}")
 
