@@ -74,9 +74,16 @@ class LineEncoder:
         """What goes before the first record: the CSV header row; nothing for JSON Lines."""
         return _csv_line(RECORD_FIELDS) if self.form is OutputFormat.CSV else ""
 
-    def __call__(self, record: Record) -> str:
-        """The line for `record`."""
+    def __call__(
+        self, record: Record, source: str | None = None, message: int | None = None
+    ) -> str:
+        """The line for `record`; `source` and `message`, when given, say where it came from.
+
+        (Worker processes give them rather than copy each record to place it.)
+        """
         row = record.as_dict(self.lang)
+        if source is not None:
+            row["source"], row["message"] = source, message
         if self.form is OutputFormat.JSONL:
             return json.dumps(row, ensure_ascii=False) + "\n"
         return _csv_line(["" if row[field] is None else row[field] for field in RECORD_FIELDS])

@@ -15,8 +15,14 @@ Parse = Callable[[bytes], list[Bounce]]
 """An extractor: one message's bytes to its bounces (``bouncetool.extract.parse_message``)."""
 
 Item = Record | Problem
-Encode = Callable[[Record], str]
-"""Turns a record into its output text (`bouncetool.render.LineEncoder`)."""
+
+
+class Encode(Protocol):
+    """Turns a record into its output text (`bouncetool.render.LineEncoder`); picklable."""
+
+    def __call__(self, record: Record, source: str, message: int) -> str:
+        """The text for `record`, which came from message `message` of `source`."""
+        ...
 
 
 class Encoded(NamedTuple):
@@ -78,32 +84,36 @@ class Worker:
     @classmethod
     def _parse_all(cls, items: Iterable[RawMessage | Problem]) -> list[Result]:
         out: list[Result] = []
-        encode = cls.encode
         for item in items:
             if isinstance(item, Problem):
                 out.append(item)
-            elif encode is None:
-                out.extend(cls._records(item))
             else:
-                out.extend(
-                    Encoded(r.bounce.source, r.bounce.message, encode(r))
-                    if isinstance(r, Record)
-                    else r
-                    for r in cls._records(item)
-                )
+                out.extend(cls._results(item))
         return out
 
     @classmethod
-    def _records(cls, raw: RawMessage) -> list[Item]:
+    def _results(cls, raw: RawMessage) -> list[Result]:
+        # The records of one message: placed, or encoded with their place.
         if cls.parse is None:
             cls.parse = default_parse()
+        source, number, table, encode = raw.source, raw.number, cls.table, cls.encode
         try:
             bounces = cls.parse(raw.data) or [Bounce(Kind.NOT_BOUNCE)]
-            placed = [bounce.at(raw.source, raw.number) for bounce in bounces]
-            table = cls.table
+            if encode is not None:
+                # Placing a bounce copies it; the encoder writes the place
+                # into the text instead.
+                return [
+                    Encoded(
+                        source,
+                        number,
+                        encode(Record(b, table.classify(b) if table else None), source, number),
+                    )
+                    for b in bounces
+                ]
+            placed = [b.at(source, number) for b in bounces]
             return [Record(b, table.classify(b) if table else None) for b in placed]
         except Exception as error:  # noqa: BLE001  (one bad message must not stop the run)
-            return [Problem(raw.source, raw.number, f"cannot parse: {_describe(error)}")]
+            return [Problem(source, number, f"cannot parse: {_describe(error)}")]
 
 
 def _describe(error: Exception) -> str:
