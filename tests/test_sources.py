@@ -380,3 +380,21 @@ class TestTooLarge:
             "Problem",
             "RawMessage",
         ]
+
+
+class TestLinks:
+    """A broken link in a folder is reported, not skipped; a link loop is read once."""
+
+    def test_broken_link(self, tmp_path: Path) -> None:
+        (tmp_path / "a.eml").write_bytes(message(1))
+        (tmp_path / "b.eml").symlink_to(tmp_path / "gone.eml")
+        items = read(tmp_path)
+        assert items[1] == Problem(
+            str(tmp_path / "b.eml"), None, "cannot open: No such file or directory"
+        )
+        assert datas(items) == [message(1)]
+
+    def test_link_loop(self, tmp_path: Path) -> None:
+        (tmp_path / "a.eml").write_bytes(message(1))
+        (tmp_path / "again").symlink_to(tmp_path)
+        assert datas(read(tmp_path)) == [message(1)]
