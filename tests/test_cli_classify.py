@@ -13,7 +13,10 @@ import gzip
 import importlib.util
 import io
 import json
+import os
 import random
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -24,7 +27,7 @@ from bouncetool.cli import app
 from bouncetool.model import RECORD_FIELDS, RawMessage
 from bouncetool.pipeline import worker
 from bouncetool.sources import iter_messages
-from tests.support import run_cli
+from tests.support import PROJECT, run_cli
 from tests.test_pipeline import dsn, parse_final_recipients, write_mbox
 
 needs_extract = pytest.mark.skipif(
@@ -218,3 +221,22 @@ class TestCorpus:
             (m.source, m.number) for m in iter_messages(str(emails)) if isinstance(m, RawMessage)
         }
         assert places == messages
+
+
+class TestStartup:
+    """classify starts light: pandas and dnspython are never imported on its path."""
+
+    def test_no_heavy_imports(self, tmp_path: Path) -> None:
+        empty = tmp_path / "empty"
+        empty.write_bytes(b"")
+        done = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "bouncetool", "classify", str(empty)],
+            capture_output=True,
+            env={**os.environ, "PYTHONPATH": str(PROJECT / "src")},
+            check=False,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+        imported = {line.split("|")[-1].strip().split(".")[0] for line in done.stderr.splitlines()}
+        assert "bouncetool" in imported
+        assert not imported & {"pandas", "numpy", "dns"}
