@@ -1,0 +1,259 @@
+"""The rule table: load it, compile it once, and turn each bounce into a verdict.
+
+Evaluation order (README, "The rule table", says the same for users):
+
+1. Rules on the extracted kind of a non-failure (complaint, auto-reply,
+   delivered, not-bounce): such a message is what its format says it is.
+2. Rules with a text pattern, in file order (user files first): a specific
+   diagnostic text beats a generic or contradicting code.
+3. Rules on codes only, the most specific first (``5.1.1`` before ``5.1.*``
+   before ``5.*``; a status before a bare reply code).
+4. Rules on the extracted kind or remote host alone, then the catch-all.
+
+Within a rule every given condition must hold; within one condition any of
+its values may. After the rule decides, two adjustments keep kinds honest:
+a bounce the extractor marked delayed stays ``delayed``, and a ``hard``
+verdict on a temporary (4xx) failure becomes ``soft``.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bouncetool import smtpcodes
+from bouncetool.errors import RuleError
+from bouncetool.model import Bounce, Kind, Verdict
+from bouncetool.rulefile import Rule, parse_rules, read_rules
+from bouncetool.textfold import fold_text
+
+MAX_TEXT = 2000
+"""Only the first characters of a diagnostic are matched: bounds the work per line."""
+
+_CACHE_SIZE = 8192
+# What varies between otherwise identical answers of one server: addresses, IPv4
+# addresses, session ids ("p41si4843565qte.548 - gsmtp"). They are masked before
+# matching, so one provider's template is matched once and then found in the cache.
+_PUNCT = "<>()[]{}\"',;:."
+_DIGIT = re.compile(r"\d").search
+_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}\Z").match
+_ID = re.compile(r"(?=[a-z._-]{0,40}\d)(?=[\d._-]{0,40}[a-z])[a-z0-9._-]{8,60}\Z").match
+
+_NON_FAILURE = frozenset({Kind.COMPLAINT, Kind.AUTO_REPLY, Kind.DELIVERED, Kind.NOT_BOUNCE})
+_SHIPPED = "rules.toml"
+_STATUS_WEIGHT = {0: 0, 1: 3, 2: 20, 3: 30}  # fixed parts of a status pattern -> weight
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    """A rule with its patterns compiled; built once per table."""
+
+    rule: Rule
+    text: re.Pattern[str] | None
+    status: tuple[re.Pattern[str], ...]
+    reply: tuple[re.Pattern[str], ...]
+    host: re.Pattern[str] | None
+    extracted: frozenset[Kind]
+
+    @classmethod
+    def of(cls, rule: Rule) -> _Compiled:
+        text = "|".join(f"(?:{p})" for p in rule.text)
+        return cls(
+            rule=rule,
+            text=re.compile(text) if text else None,
+            status=tuple(smtpcodes.status_pattern(p) for p in rule.status),
+            reply=tuple(smtpcodes.reply_pattern(p) for p in rule.reply),
+            host=re.compile(rule.host, re.IGNORECASE) if rule.host else None,
+            extracted=frozenset(rule.extracted),
+        )
+
+    def match(self, facts: _Facts) -> str | None:
+        """What matched (text, code or kind) when every condition holds, else None."""
+        if self.extracted and facts.kind not in self.extracted:
+            return None
+        if self.status and not (facts.status and any(p.match(facts.status) for p in self.status)):
+            return None
+        if self.reply and not (facts.reply and any(p.match(facts.reply) for p in self.reply)):
+            return None
+        if self.host and not (facts.host and self.host.search(facts.host)):
+            return None
+        if self.text:
+            found = self.text.search(facts.text)
+            return found.group(0) if found else None
+        return self._what_matched(facts)
+
+    def _what_matched(self, facts: _Facts) -> str:
+        if self.status:
+            return f"status {facts.status}"
+        if self.reply:
+            return f"reply {facts.reply}"
+        if self.host:
+            return f"host {facts.host}"
+        if self.extracted:
+            return f"kind {facts.kind}"
+        return ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """What the rules look at in one bounce, normalised once."""
+
+    kind: Kind
+    text: str
+    status: str | None
+    reply: str | None
+    host: str | None
+
+    @classmethod
+    def of(cls, bounce: Bounce) -> _Facts:
+        text = _fold_and_mask(bounce.diagnostic or "")
+        status = bounce.status
+        if status and smtpcodes.is_stand_in(status):
+            status = None
+        if not status or status.endswith(".0.0"):
+            # A generic X.0.0 (or none) says less than the code in the text itself.
+            found = smtpcodes.find_status(text)
+            if found and (not status or found[0] == status[0]):
+                status = found
+        reply = bounce.reply_code or smtpcodes.find_reply_code(text)
+        host = bounce.remote_mta.lower() if bounce.remote_mta else None
+        return cls(bounce.kind, text, status, reply, host)
+
+
+def _fold_and_mask(diagnostic: str) -> str:
+    """The diagnostic folded (see `textfold`) with addresses, IPs and ids masked."""
+    words = fold_text(diagnostic, MAX_TEXT).split(" ")
+    for index, word in enumerate(words):
+        if "@" in word:
+            core = word.strip(_PUNCT)
+            words[index] = word.replace(core, "x@x") if core else word
+        elif _DIGIT(word):
+            core = word.strip(_PUNCT)
+            if _IPV4(core):
+                words[index] = word.replace(core, "192.0.2.1")
+            elif _ID(core):
+                words[index] = word.replace(core, "id")
+    return " ".join(words)
+
+
+def _tier(rule: Rule) -> tuple[int, int]:
+    """Sort key of a rule's evaluation stage (module docstring), narrowest codes first."""
+    if _NON_FAILURE & set(rule.extracted):
+        return (1, 0)
+    if rule.text:
+        return (2, 0)
+    if rule.status or rule.reply:
+        # A status naming subject and detail (5.1.1, 5.7.*) says more than a reply code;
+        # an exact reply code (551) says more than a bare status class (5.*).
+        status = max(
+            (_STATUS_WEIGHT[smtpcodes.status_specificity(p)] for p in rule.status), default=0
+        )
+        reply = max((smtpcodes.reply_specificity(p) for p in rule.reply), default=0)
+        return (3, -(status + reply))
+    if rule.is_catch_all:
+        return (5, 0)
+    return (4, 0)
+
+
+class RuleTable:
+    """The compiled rule table; `classify` always returns a verdict. Pickles by its rules."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        """Compile `rules` (already in precedence order: user rules first)."""
+        if not any(rule.is_catch_all for rule in rules):
+            raise RuleError("the rule table has no catch-all rule (a rule without conditions)")
+        self.rules: tuple[Rule, ...] = tuple(rules)
+        order = sorted(range(len(self.rules)), key=lambda i: (_tier(self.rules[i]), i))
+        self._ordered = tuple(_Compiled.of(self.rules[i]) for i in order)
+        self._by_id = {rule.id: rule for rule in self.rules}
+        self._cache: dict[_Facts, Verdict] = {}
+
+    def __reduce__(self) -> tuple[type[RuleTable], tuple[tuple[Rule, ...]]]:
+        """Pickle as the rule list; the receiving process compiles again."""
+        return (RuleTable, (self.rules,))
+
+    def __len__(self) -> int:
+        """The number of rules."""
+        return len(self.rules)
+
+    def get(self, rule_id: str) -> Rule | None:
+        """The rule with `rule_id`, or None."""
+        return self._by_id.get(rule_id)
+
+    def evaluation_order(self) -> tuple[Rule, ...]:
+        """The rules in the order `classify` tries them."""
+        return tuple(compiled.rule for compiled in self._ordered)
+
+    def classify(self, bounce: Bounce) -> Verdict:
+        """The verdict of the first rule (in evaluation order) whose conditions all hold."""
+        facts = _Facts.of(bounce)
+        verdict = self._cache.get(facts)
+        if verdict is None:
+            index, matched = self._first_match(facts)
+            verdict = _verdict(self._ordered[index].rule, facts, matched)
+            if len(self._cache) >= _CACHE_SIZE:
+                self._cache.clear()  # a crude bound; real mailboxes repeat few templates
+            self._cache[facts] = verdict
+        return verdict
+
+    def _first_match(self, facts: _Facts) -> tuple[int, str]:
+        for index, compiled in enumerate(self._ordered):
+            matched = compiled.match(facts)
+            if matched is not None:
+                return index, matched
+        raise AssertionError("unreachable: the constructor guarantees a catch-all rule")
+
+    def classify_text(self, line: str) -> Verdict:
+        """The verdict for a bare diagnostic line; reply code and status are read from it."""
+        text = fold_text(line, MAX_TEXT)
+        status = smtpcodes.find_status(text)
+        reply = smtpcodes.find_reply_code(text)
+        kind = Kind.SOFT if smtpcodes.is_temporary(status, reply) else Kind.HARD
+        return self.classify(Bounce(kind=kind, diagnostic=line, status=status, reply_code=reply))
+
+
+def _verdict(rule: Rule, facts: _Facts, matched: str) -> Verdict:
+    kind = rule.kind
+    if kind.is_failure:
+        if facts.kind is Kind.DELAYED:
+            kind = Kind.DELAYED
+        elif kind is Kind.HARD and smtpcodes.is_temporary(facts.status, facts.reply):
+            kind = Kind.SOFT
+    return Verdict(
+        kind=kind,
+        reason=rule.reason,
+        category=rule.category,
+        blame=rule.blame,
+        rule=rule.id,
+        matched=matched or None,
+        explanation_cs=rule.cs,
+        explanation_en=rule.en,
+    )
+
+
+@functools.cache
+def shipped_rules() -> tuple[Rule, ...]:
+    """The rules shipped inside the package (parsed once per process)."""
+    source = importlib.resources.files("bouncetool").joinpath(_SHIPPED).read_text("utf-8")
+    return tuple(parse_rules(source, _SHIPPED))
+
+
+def load_table(extra: Sequence[Path] = ()) -> RuleTable:
+    """The shipped table with the user's rule files in front.
+
+    User rules are tried before shipped ones and replace a shipped rule with
+    the same id; when several user files define one id, the earlier file wins.
+    """
+    rules: list[Rule] = []
+    seen: set[str] = set()
+    for path in extra:
+        for rule in read_rules(path):
+            if rule.id not in seen:
+                seen.add(rule.id)
+                rules.append(rule)
+    rules.extend(rule for rule in shipped_rules() if rule.id not in seen)
+    return RuleTable(rules)
