@@ -99,7 +99,7 @@ _FIELDS = frozenset(
     ]
 )
 _ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}\Z")
-_RULE_HEADER = re.compile(r"^\s*\[\[\s*rule\s*\]\]", re.MULTILINE)
+_RULE_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*rule[ \t]*\]\]", re.MULTILINE)
 # Catastrophic backtracking needs a repeated group that itself repeats, or an
 # unbounded wildcard that can re-scan the whole line from every start.
 _NESTED_REPEAT = re.compile(r"\((?:[^()\\]|\\.)*(?<!\\)[*+}](?:[^()\\]|\\.)*\)[*+{]")
@@ -174,7 +174,7 @@ def _header_lines(source: str, count: int) -> list[int | None]:
 
 
 def _key_line(source: str, key: str) -> int:
-    match = re.search(rf"^\s*\[?\[?\s*{re.escape(key)}\b", source, re.MULTILINE)
+    match = re.search(rf"^[ \t]*\[?\[?[ \t]*{re.escape(key)}\b", source, re.MULTILINE)
     return source.count("\n", 0, match.start()) + 1 if match else 1
 
 
