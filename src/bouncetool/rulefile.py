@@ -103,6 +103,7 @@ _RULE_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*rule[ \t]*\]\]", re.MULTILINE)
 # Catastrophic backtracking needs a repeated group that itself repeats, or an
 # unbounded wildcard that can re-scan the whole line from every start.
 _NESTED_REPEAT = re.compile(r"\((?:[^()\\]|\\.)*(?<!\\)[*+}](?:[^()\\]|\\.)*\)[*+{]")
+_UPPER = re.compile(r"(?<!\\)[A-Z]")
 _UNBOUNDED_ANY = re.compile(r"(?<!\\)(?:\.|\\[SWD]|\[\^[^\]]*\])(?:[*+]|\{\d+,\})")
 
 
@@ -217,6 +218,8 @@ def _check(rule: Rule) -> None:
         )
     for pattern in rule.text:
         check_pattern(pattern)
+        if _UPPER.search(pattern):
+            raise ValueError(f"write text pattern {pattern!r} in lower case: text is lower-cased")
     for pattern in rule.status:
         smtpcodes.status_pattern(pattern)
     for pattern in rule.reply:

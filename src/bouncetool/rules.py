@@ -27,6 +27,7 @@ from pathlib import Path
 
 from bouncetool import smtpcodes
 from bouncetool.errors import RuleError
+from bouncetool.literals import required_literals, trie_pattern
 from bouncetool.model import Bounce, Kind, Verdict
 from bouncetool.rulefile import Rule, parse_rules, read_rules
 from bouncetool.textfold import fold_text
@@ -54,37 +55,47 @@ class _Compiled:
 
     rule: Rule
     text: re.Pattern[str] | None
+    gates: tuple[str, ...] | None  # literals of which a text match needs one; None: no gate
     status: tuple[re.Pattern[str], ...]
     reply: tuple[re.Pattern[str], ...]
     host: re.Pattern[str] | None
     extracted: frozenset[Kind]
+    conditional: bool  # True when anything besides text must hold
 
     @classmethod
     def of(cls, rule: Rule) -> _Compiled:
         text = "|".join(f"(?:{p})" for p in rule.text)
+        gates = [required_literals(p) for p in rule.text]
         return cls(
             rule=rule,
             text=re.compile(text) if text else None,
+            gates=_merge_gates(gates),
             status=tuple(smtpcodes.status_pattern(p) for p in rule.status),
             reply=tuple(smtpcodes.reply_pattern(p) for p in rule.reply),
             host=re.compile(rule.host, re.IGNORECASE) if rule.host else None,
             extracted=frozenset(rule.extracted),
+            conditional=bool(rule.status or rule.reply or rule.host or rule.extracted),
         )
 
     def match(self, facts: _Facts) -> str | None:
         """What matched (text, code or kind) when every condition holds, else None."""
-        if self.extracted and facts.kind not in self.extracted:
-            return None
-        if self.status and not (facts.status and any(p.match(facts.status) for p in self.status)):
-            return None
-        if self.reply and not (facts.reply and any(p.match(facts.reply) for p in self.reply)):
-            return None
-        if self.host and not (facts.host and self.host.search(facts.host)):
+        if not self._conditions_hold(facts):
             return None
         if self.text:
+            if self.gates is not None and not any(g in facts.text for g in self.gates):
+                return None
             found = self.text.search(facts.text)
             return found.group(0) if found else None
         return self._what_matched(facts)
+
+    def _conditions_hold(self, facts: _Facts) -> bool:
+        if self.extracted and facts.kind not in self.extracted:
+            return False
+        if self.status and not (facts.status and any(p.match(facts.status) for p in self.status)):
+            return False
+        if self.reply and not (facts.reply and any(p.match(facts.reply) for p in self.reply)):
+            return False
+        return not (self.host and not (facts.host and self.host.search(facts.host)))
 
     def _what_matched(self, facts: _Facts) -> str:
         if self.status:
@@ -122,6 +133,37 @@ class _Facts:
         reply = bounce.reply_code or smtpcodes.find_reply_code(text)
         host = bounce.remote_mta.lower() if bounce.remote_mta else None
         return cls(bounce.kind, text, status, reply, host)
+
+
+def _merge_gates(gates: list[tuple[str, ...] | None]) -> tuple[str, ...] | None:
+    merged: list[str] = []
+    for literals in gates:
+        if literals is None:
+            return None  # one pattern without a gate: the rule is always searched
+        merged.extend(literals)
+    return tuple(dict.fromkeys(merged))
+
+
+def _gate_index(ordered: Sequence[_Compiled]) -> tuple[re.Pattern[str], dict[str, frozenset[int]]]:
+    """A finder for every gate literal at once, and which rules each found literal opens.
+
+    The finder reports, at each position, the longest gate literal starting
+    there; every shorter gate starting there is a prefix of it, so a found
+    literal opens the rules of all its gate prefixes too.
+    """
+    owners: dict[str, set[int]] = {}
+    for index, compiled in enumerate(ordered):
+        for gate in compiled.gates or ():
+            owners.setdefault(gate, set()).add(index)
+    opened = {
+        gate: frozenset().union(
+            *(rules for other, rules in owners.items() if gate.startswith(other))
+        )
+        for gate in owners
+    }
+    if not owners:
+        return re.compile(r"(?!)"), opened  # nothing to find: a pattern that never matches
+    return re.compile(f"(?=({trie_pattern(sorted(owners))}))"), opened
 
 
 def _fold_and_mask(diagnostic: str) -> str:
@@ -171,6 +213,7 @@ class RuleTable:
         self._ordered = tuple(_Compiled.of(self.rules[i]) for i in order)
         self._by_id = {rule.id: rule for rule in self.rules}
         self._cache: dict[_Facts, Verdict] = {}
+        self._gate_finder, self._gated = _gate_index(self._ordered)
 
     def __reduce__(self) -> tuple[type[RuleTable], tuple[tuple[Rule, ...]]]:
         """Pickle as the rule list; the receiving process compiles again."""
@@ -201,10 +244,23 @@ class RuleTable:
         return verdict
 
     def _first_match(self, facts: _Facts) -> tuple[int, str]:
+        text = facts.text
+        candidates: set[int] = set()
+        for found_gate in self._gate_finder.finditer(text):
+            candidates |= self._gated[found_gate.group(1)]
         for index, compiled in enumerate(self._ordered):
-            matched = compiled.match(facts)
-            if matched is not None:
-                return index, matched
+            pattern = compiled.text
+            if pattern is None or compiled.conditional:
+                matched = compiled.match(facts)
+                if matched is not None:
+                    return index, matched
+                continue
+            # The common case, inlined for speed: a text rule without other conditions.
+            if compiled.gates is not None and index not in candidates:
+                continue
+            found = pattern.search(text)
+            if found is not None:
+                return index, found.group(0)
         raise AssertionError("unreachable: the constructor guarantees a catch-all rule")
 
     def classify_text(self, line: str) -> Verdict:
