@@ -39,10 +39,14 @@ _CACHE_SIZE = 8192
 # What varies between otherwise identical answers of one server: addresses, IPv4
 # addresses, session ids ("p41si4843565qte.548 - gsmtp"). They are masked before
 # matching, so one provider's template is matched once and then found in the cache.
-_PUNCT = "<>()[]{}\"',;:."
+_ADDRESS = re.compile(r"[^<>()\[\]\"',;:\s]{1,64}@[^<>()\[\]\"',;:\s]{1,255}")
 _DIGIT = re.compile(r"\d").search
-_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}\Z").match
-_ID = re.compile(r"(?=[a-z._-]{0,40}\d)(?=[\d._-]{0,40}[a-z])[a-z0-9._-]{8,60}\Z").match
+_IPV4 = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])")
+# A session or queue id: letters with at least four digits among them, no "..".
+_ID = re.compile(
+    r"(?=(?:[^\d]{0,60}\d){4})(?=[\d._-]{0,60}[a-z])(?!.{0,60}\.\.)[a-z0-9._-]{8,60}\Z"
+).match
+_PUNCT = "<>()[]{}\"',;:."
 
 _NON_FAILURE = frozenset({Kind.COMPLAINT, Kind.AUTO_REPLY, Kind.DELIVERED, Kind.NOT_BOUNCE})
 _SHIPPED = "rules.toml"
@@ -171,14 +175,12 @@ def _fold_and_mask(diagnostic: str) -> str:
     words = fold_text(diagnostic, MAX_TEXT).split(" ")
     for index, word in enumerate(words):
         if "@" in word:
-            core = word.strip(_PUNCT)
-            words[index] = word.replace(core, "x@x") if core else word
+            words[index] = _ADDRESS.sub("x@x", word)
         elif _DIGIT(word):
-            core = word.strip(_PUNCT)
-            if _IPV4(core):
-                words[index] = word.replace(core, "192.0.2.1")
-            elif _ID(core):
-                words[index] = word.replace(core, "id")
+            masked = _IPV4.sub("192.0.2.1", word)
+            if masked == word and _ID(word.strip(_PUNCT)):
+                masked = word.replace(word.strip(_PUNCT), "id")
+            words[index] = masked
     return " ".join(words)
 
 
