@@ -8,7 +8,6 @@ progress to stderr.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import io
 import os
 import sys
@@ -25,8 +24,9 @@ from bouncetool.cli.terminal import interactive, stderr
 from bouncetool.errors import BounceToolError
 from bouncetool.language import resolve_lang
 from bouncetool.model import Lang, Problem, Record
-from bouncetool.pipeline import Classifier, Encoded, iter_encoded, iter_records
+from bouncetool.pipeline import Encoded, iter_encoded, iter_records
 from bouncetool.render import LineEncoder, OutputFormat, render, write_lines
+from bouncetool.rules import load_table
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -67,6 +67,13 @@ def classify(
     workers: int | None = typer.Option(
         None, "--workers", min=1, help="Processes to parse in \\[default: one per core]."
     ),
+    rule_files: list[Path] = typer.Option(
+        [],
+        "--rules",
+        help="Extra rule file (repeatable); its rules come first and override shipped ids.",
+        exists=True,
+        dir_okay=False,
+    ),
 ) -> None:
     """Extract every bounced recipient from SOURCE... and classify it.
 
@@ -75,7 +82,7 @@ def classify(
     """
     form = output_format or _default_format(output)
     language = resolve_lang(lang.value if lang else None)
-    table = _rule_table()
+    table = load_table(rule_files)
     tally = _Tally()
     try:
         with _progress(tally, form, output) as progress, _output(output) as stream:
@@ -93,22 +100,6 @@ def classify(
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     if tally.problems:
         raise typer.Exit(1)
-
-
-def _rule_table() -> Classifier | None:
-    """The rule table to classify with, or None to keep the extractor's hard/soft.
-
-    The rules package (``bouncetool.rules``) is optional here; it is imported
-    by name so that this command works before and after it is installed.
-    """
-    try:
-        rules = importlib.import_module("bouncetool.rules")
-    except ModuleNotFoundError as missing:
-        if missing.name != "bouncetool.rules":
-            raise
-        return None
-    table: Classifier = rules.load_table()
-    return table
 
 
 def _default_format(output: Path | None) -> OutputFormat:
