@@ -102,6 +102,8 @@ def settle(
     if frozen is not None and reset is not None and frozen.last_at < reset:
         frozen = None  # delivered after the escalation: the address works again
     cutoff = policy.cutoff(now)
+    if not ordered or ordered[0].bounced_at >= cutoff:
+        return Settled(tuple(ordered), (), frozen)  # the common case: nothing is old
     expired = tuple(e for e in ordered if e.bounced_at < cutoff and _expires(e, reset, delivery))
     gone = {e.fingerprint for e in expired}
     if frozen is None and gone:
@@ -133,12 +135,21 @@ def bounce_day(event: Event) -> date:
 def _decide_live(
     live: Sequence[Event], frozen: AddressStatus | None, policy: Policy
 ) -> AddressStatus | None:
+    complaints: list[Event] = []
+    hard: list[Event] = []
+    soft: list[Event] = []
     reset = _latest_delivery(live)
-    complaints = [e for e in live if e.kind is Kind.COMPLAINT]
+    for event in live:  # one pass: this runs for every address the ledger knows
+        if event.kind is Kind.COMPLAINT:
+            complaints.append(event)
+        elif event.blame is Blame.SENDER or (reset and event.bounced_at < reset.bounced_at):
+            continue
+        elif event.kind is Kind.HARD:
+            hard.append(event)
+        elif event.kind is Kind.SOFT:
+            soft.append(event)
     if complaints:
         return _complained(complaints)
-    hard = _counted(live, reset.bounced_at if reset else None, Kind.HARD)
-    soft = _counted(live, reset.bounced_at if reset else None, Kind.SOFT)
     if hard:
         return _hard(hard, sorted([*hard, *soft], key=_order))
     if frozen is not None:
@@ -268,8 +279,10 @@ def _expires(event: Event, reset: datetime | None, delivery: Event | None) -> bo
 
 
 def _latest_delivery(ordered: Sequence[Event]) -> Event | None:
-    deliveries = [e for e in ordered if e.kind is Kind.DELIVERED]
-    return deliveries[-1] if deliveries else None
+    for event in reversed(ordered):
+        if event.kind is Kind.DELIVERED:
+            return event
+    return None
 
 
 def _order(event: Event) -> tuple[datetime, str]:

@@ -220,13 +220,16 @@ class Ledger:
         moment = aware(now) if now else datetime.now(UTC)
         with self._guard("read statuses"):
             frozen = self._frozen()
-            rows = self._conn.execute(sql.SELECT_EVENTS_BY_ADDRESS)
-            statuses: dict[str, AddressStatus] = {}
-            for address, group in itertools.groupby(rows, key=lambda row: row[1]):
-                events = [event_from_row(row) for row in group]
-                status = decide(events, rules, moment, frozen.pop(address, None))
-                if status is not None:
-                    statuses[address] = status
+            # grouping in a dict beats ORDER BY address: a full scan, no index walk
+            grouped: dict[str, list[Event]] = {}
+            for row in self._conn.execute(sql.SELECT_EVENTS):
+                event = event_from_row(row)
+                grouped.setdefault(event.address, []).append(event)
+        statuses: dict[str, AddressStatus] = {}
+        for address, events in grouped.items():
+            status = decide(events, rules, moment, frozen.pop(address, None))
+            if status is not None:
+                statuses[address] = status
         for address, escalation in frozen.items():
             status = decide((), rules, moment, escalation)
             if status is not None:

@@ -167,6 +167,14 @@ def record_row(record: Record, now: datetime, read_at: str) -> tuple[Any, ...]:
     )
 
 
+# Reading every event back is the hot path of `address_statuses`: look enums up in
+# plain dicts and parse each distinct read time once (a whole batch shares one).
+_KINDS = {kind.value: kind for kind in Kind}
+_BLAMES: dict[str | None, Blame | None] = {blame.value: blame for blame in Blame}
+_BLAMES[None] = None
+_read_time = functools.lru_cache(maxsize=1024)(datetime.fromisoformat)
+
+
 def event_from_row(row: tuple[Any, ...]) -> Event:
     """The `Event` of a row selected with `EVENT_SELECT`."""
     (fp, address, domain, kind, reason, category, blame, rule, status, reply_code) = row[:10]
@@ -175,17 +183,17 @@ def event_from_row(row: tuple[Any, ...]) -> Event:
         fingerprint=fp,
         address=address,
         domain=domain,
-        kind=Kind(kind),
+        kind=_KINDS[kind],
         reason=reason,
         category=category,
-        blame=Blame(blame) if blame else None,
+        blame=_BLAMES[blame or None],
         rule=rule,
         status=status,
         reply_code=reply_code,
         diagnostic=diagnostic,
         campaign=campaign,
         bounced_at=datetime.fromisoformat(bounced_at),
-        read_at=datetime.fromisoformat(read_at),
+        read_at=_read_time(read_at),
         source=source,
         explanation_cs=expl_cs,
         explanation_en=expl_en,
