@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 from bouncetool.model import Kind
 from bouncetool.state import Ledger
@@ -86,3 +87,102 @@ class TestForget:
         result = run_cli(["forget", "--state", tmp_path / "ledger.sqlite3"])
         assert result.exit_code == 2
         assert "Missing argument 'ADDRESS...'" in result.stderr
+
+
+def dsn(recipient: str, status: str, days: int, number: int) -> str:
+    """A Postfix-style delivery status notification for `recipient`, `days` old, as mbox text."""
+    date = format_datetime(datetime.now(UTC) - timedelta(days=days))
+    action = "delayed" if status == "4.4.1" else "failed"
+    return f"""From MAILER-DAEMON  Mon Nov 23 10:15:02 2026
+Date: {date}
+From: MAILER-DAEMON@mx.sender.example (Mail Delivery System)
+Subject: Undelivered Mail Returned to Sender
+To: newsletter@sender.example
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="b{number}"
+Message-Id: <bounce{number}@mx.sender.example>
+
+--b{number}
+Content-Type: text/plain; charset=us-ascii
+
+Your message could not be delivered to {recipient}.
+
+--b{number}
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.sender.example
+
+Final-Recipient: rfc822; {recipient}
+Action: {action}
+Status: {status}
+Diagnostic-Code: smtp; {status.replace(".", "")[0]}50 {status} <{recipient}>: test bounce
+
+--b{number}
+Content-Type: text/rfc822-headers
+
+From: Newsletter <newsletter@sender.example>
+To: {recipient}
+Subject: Novinky
+Message-Id: <campaign.{number}@sender.example>
+
+--b{number}--
+
+"""
+
+
+def write_mbox(path, *messages: str):
+    path.write_text("".join(messages), encoding="utf-8")
+    return path
+
+
+class TestIngest:
+    """`ingest` reads sources into the ledger, each message once, and sums up on stderr."""
+
+    def test_ingest_and_again(self, tmp_path) -> None:
+        ledger = tmp_path / "ledger.sqlite3"
+        mbox = write_mbox(
+            tmp_path / "bounces.mbox",
+            dsn("dead@example.cz", "5.1.1", 3, 1),
+            dsn("Full@Example.cz", "4.2.2", 2, 2),
+            dsn("gone@example.org", "5.1.1", 1, 3),
+        )
+        first = run_cli(["ingest", mbox, "--state", ledger, "--workers", "1"])
+        assert (first.exit_code, first.stdout) == (0, "")
+        assert first.stderr == f"read 3 records into {ledger}: 3 new, 0 already in the ledger\n"
+        with Ledger.open(ledger) as opened:
+            statuses = opened.address_statuses()
+        assert set(statuses) == {"dead@example.cz", "full@example.cz", "gone@example.org"}
+        assert statuses["dead@example.cz"].suppressed
+        assert not statuses["full@example.cz"].suppressed
+        again = run_cli(["ingest", mbox, "--state", ledger])
+        assert again.exit_code == 0
+        assert again.stderr == f"read 3 records into {ledger}: 0 new, 3 already in the ledger\n"
+
+    def test_bad_input_is_reported_and_the_rest_stored(self, tmp_path) -> None:
+        ledger = tmp_path / "ledger.sqlite3"
+        mbox = write_mbox(tmp_path / "bounces.mbox", dsn("dead@example.cz", "5.1.1", 3, 1))
+        missing = tmp_path / "missing.mbox"
+        result = run_cli(["ingest", missing, mbox, "--state", ledger])
+        assert result.exit_code == 1
+        lines = result.stderr.splitlines()
+        assert lines[0].startswith(f"bouncetool: {missing}: ")
+        assert (
+            lines[1]
+            == f"read 1 record into {ledger}: 1 new, 0 already in the ledger; 1 problem (see above)"
+        )
+        assert addresses(ledger) == {"dead@example.cz"}
+
+    def test_standard_input(self, tmp_path) -> None:
+        ledger = tmp_path / "ledger.sqlite3"
+        text = dsn("dead@example.cz", "5.1.1", 3, 1) + dsn("dead@example.cz", "5.1.1", 3, 1)
+        result = run_cli(["ingest", "-", "--state", ledger], input=text.encode())
+        assert result.exit_code == 0
+        assert result.stderr == f"read 2 records into {ledger}: 1 new, 1 already in the ledger\n"
+
+    def test_state_that_is_not_a_ledger(self, tmp_path) -> None:
+        bogus = tmp_path / "bogus.sqlite3"
+        bogus.write_bytes(b"\x00" * 4096)
+        mbox = write_mbox(tmp_path / "bounces.mbox", dsn("dead@example.cz", "5.1.1", 3, 1))
+        result = run_cli(["ingest", mbox, "--state", bogus])
+        assert result.exit_code == 2
+        assert result.stderr.startswith(f"bouncetool: error: {bogus}: not a bouncetool ledger")

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from bouncetool.cli.app import app
-from bouncetool.cli.terminal import stderr
+from bouncetool.cli.terminal import interactive, stderr
+from bouncetool.errors import ConfigError
+from bouncetool.model import Problem, Record
+
+if TYPE_CHECKING:
+    from bouncetool.pipeline import Classifier
+    from bouncetool.state import IngestSummary
 
 STATE_OPTION = typer.Option(
     None,
@@ -16,6 +27,42 @@ STATE_OPTION = typer.Option(
     help="The ledger file. Default: $BOUNCETOOL_STATE, else a file in your data folder.",
 )
 """``--state PATH``, shared by every command that reads or writes the ledger."""
+
+
+@app.command()
+def ingest(
+    sources: list[str] = typer.Argument(
+        ...,
+        metavar="SOURCE...",
+        help="mbox (also .gz/.bz2/.xz), Maildir, folder, message file, or - for stdin.",
+        show_default=False,
+    ),
+    state: Path | None = STATE_OPTION,
+    rules: list[Path] = typer.Option(
+        [], "--rules", dir_okay=False, help="Your own rule file (repeatable); yours win."
+    ),
+    workers: int | None = typer.Option(
+        None, "--workers", min=1, help="Processes to parse in \\[default: one per core]."
+    ),
+) -> None:
+    """Read bounces from SOURCE..., classify them and store them in the ledger.
+
+    Each message counts once, however often it is read. Exit status: 0 when
+    every input was read, 1 when some was bad (one line each on stderr).
+    """
+    from bouncetool.pipeline import iter_records
+    from bouncetool.state import Ledger
+
+    table = _rule_table(rules)
+    problems: list[Problem] = []
+    with Ledger.open(state) as ledger:
+        items = iter_records(sources, table=table, workers=workers)
+        with _progress() as track:
+            summary = ledger.ingest(track(_records(items, problems)))
+        where = ledger.path
+    stderr().print(_describe(summary, len(problems), where), markup=False, highlight=False)
+    if problems:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -60,6 +107,83 @@ def forget(
         f" ({_count(unknown, 'address', 'addresses')} had nothing in the ledger)" if unknown else ""
     )
     stderr().print(f"forgot {_count(known, 'address', 'addresses')}{note}")
+
+
+def _rule_table(extra: Sequence[Path]) -> Classifier | None:
+    """The rule table with the user's `extra` files; None (the extractor's kinds) without one.
+
+    Imported by name: the rules package is optional until it is installed.
+    """
+    try:
+        rules = importlib.import_module("bouncetool.rules")
+    except ModuleNotFoundError as missing:
+        if missing.name != "bouncetool.rules":
+            raise
+        if extra:
+            raise ConfigError("--rules: this bouncetool has no rule table to add to") from missing
+        return None
+    table: Classifier = rules.load_table(extra)
+    return table
+
+
+def _records(items: Iterable[Record | Problem], problems: list[Problem]) -> Iterator[Record]:
+    """The records of `items`; each problem is one line on stderr, kept in `problems`."""
+    for item in items:
+        if isinstance(item, Problem):
+            problems.append(item)
+            stderr().print(f"bouncetool: {item.describe()}", markup=False, highlight=False)
+        else:
+            yield item
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator[Callable[[Iterable[Record]], Iterator[Record]]]:
+    """A wrapper that counts records on stderr while they flow; only on a terminal."""
+    if not interactive():
+        yield iter
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    # Refreshed by hand: no refresh thread runs while worker processes fork.
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.completed:,} records read"),
+        TimeElapsedColumn(),
+        console=stderr(),
+        transient=True,
+        auto_refresh=False,
+    ) as progress:
+        task = progress.add_task("ingest", total=None)
+
+        def track(records: Iterable[Record]) -> Iterator[Record]:
+            shown = 0.0
+            for count, record in enumerate(records, 1):
+                yield record
+                if (now := time.monotonic()) - shown > 0.1:
+                    shown = now
+                    progress.update(task, completed=count)
+                    progress.refresh()
+
+        yield track
+
+
+def _describe(summary: IngestSummary, problems: int, where: Path) -> str:
+    """The one-paragraph summary of an ingest, for people (stderr)."""
+    parts = [f"{summary.new:,} new", f"{summary.duplicate:,} already in the ledger"]
+    optional = (
+        (summary.updated, "of them reclassified"),
+        (summary.not_bounce, "not bounces"),
+        (summary.no_recipient, "naming no address"),
+        (summary.forgotten, "forgotten before"),
+        (summary.expired, "older than the retention: not kept"),
+    )
+    parts += [f"{number:,} {what}" for number, what in optional if number]
+    text = f"read {_count(summary.read, 'record')} into {where}: {', '.join(parts)}"
+    if summary.pruned:
+        text += f"; pruned {_count(summary.pruned, 'old event')}"
+    if problems:
+        text += f"; {_count(problems, 'problem')} (see above)"
+    return text
 
 
 def _count(number: int, noun: str, plural: str | None = None) -> str:
