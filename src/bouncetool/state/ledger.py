@@ -50,6 +50,12 @@ _TS = EVENT_COLUMNS.index("bounced_ts")
 _ADDRESS = EVENT_COLUMNS.index("address")
 
 
+def _storable(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class IngestSummary:
     """What one `Ledger.ingest` did with the records it was given."""
@@ -239,7 +245,6 @@ class Ledger:
     def error_addresses(
         self,
         policy: Policy | None = None,
-        *,
         since: datetime | None = None,
         kinds: Collection[Kind] | None = None,
         now: datetime | None = None,
@@ -284,7 +289,14 @@ class Ledger:
                 rows = kept
             last = conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
             before = conn.total_changes
-            conn.executemany(sql.UPSERT_EVENT, rows)
+            try:
+                conn.executemany(sql.UPSERT_EVENT, rows)
+            except UnicodeEncodeError:
+                # A lone surrogate (undecodable bytes kept by the parser) cannot go into
+                # SQLite's UTF-8; store it as U+FFFD. Rows already inserted by the failed
+                # attempt meet themselves again as unchanged duplicates.
+                rows = [tuple(map(_storable, row)) for row in rows]
+                conn.executemany(sql.UPSERT_EVENT, rows)
             changes = conn.total_changes - before
             new = conn.execute("SELECT count(*) FROM events WHERE id > ?", (last,)).fetchone()[0]
         counts["new"] += new
