@@ -89,6 +89,20 @@ class TestFile:
         with pytest.raises(StateError, match="written by a newer bouncetool"):
             Ledger.open(ledger_path)
 
+    def test_a_writer_that_never_lets_go(self, ledger_path) -> None:
+        with Ledger.open(ledger_path):
+            pass
+        holder = sqlite3.connect(ledger_path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            with Ledger.open(ledger_path, timeout=0.2) as ledger:
+                assert list(ledger.events()) == []  # readers are not blocked
+                with pytest.raises(StateError, match="another process kept the ledger locked"):
+                    ledger.ingest([record()], NOW)
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+
     def test_folder_cannot_be_made(self, tmp_path) -> None:
         (tmp_path / "file").write_text("")
         with pytest.raises(StateError, match="cannot open the ledger"):
