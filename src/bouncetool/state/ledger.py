@@ -3,7 +3,10 @@
 One writer at a time, any number of readers: the file is in WAL mode, every
 write is a short ``BEGIN IMMEDIATE`` transaction, and a writer that finds the
 file locked waits (``busy_timeout``) instead of failing. A process killed in
-the middle of a write leaves the last committed state.
+the middle of a write leaves the last committed state. (``synchronous=NORMAL``:
+in WAL mode that survives any crash of the process; a power cut may lose the
+last transactions but never corrupts the file, and ingesting again restores
+them, because ingest is idempotent.)
 
 What is kept (see `bouncetool.policy` for why): every stored event until it
 expires by retention; complaints and hard bounces until forgotten or reset by
@@ -48,12 +51,6 @@ BATCH_SIZE = 5000
 
 _TS = EVENT_COLUMNS.index("bounced_ts")
 _ADDRESS = EVENT_COLUMNS.index("address")
-
-
-def _storable(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.encode("utf-8", "replace").decode("utf-8")
-    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -390,3 +387,10 @@ class Ledger:
             raise StateError(f"{self.path}: cannot {doing} ({error})") from error
         except sqlite3.DatabaseError as error:
             raise StateError(f"{self.path}: cannot {doing} ({error})") from error
+
+
+def _storable(value: Any) -> Any:
+    """`value`, with any lone surrogate in a text replaced so SQLite can store it."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return value
