@@ -150,6 +150,22 @@ class TestIdempotentIngest:
         )
         assert summary.new == 1
 
+    def test_a_message_resent_under_the_same_id_bounces_anew(self, ledger_path) -> None:
+        summary = ingest(
+            ledger_path,
+            [
+                record(kind=Kind.SOFT, date="2026-01-05T10:00:00+01:00"),
+                record(kind=Kind.SOFT, date="2026-01-05T09:00:00Z"),  # the same instant
+                record(kind=Kind.SOFT, date="2026-01-06T10:00:00+01:00"),  # re-sent next day
+            ],
+        )
+        assert (summary.new, summary.duplicate) == (2, 1)
+
+    def test_an_undated_bounce_is_the_same_on_every_read(self, ledger_path) -> None:
+        ingest(ledger_path, [record(date=None)], NOW)
+        again = ingest(ledger_path, [record(date=None)], NOW + timedelta(days=3))
+        assert (again.new, again.duplicate) == (0, 1)
+
     def test_a_delay_and_the_final_failure_are_two_events(self, ledger_path) -> None:
         summary = ingest(ledger_path, [record(kind=Kind.DELAYED), record(kind=Kind.SOFT)])
         assert summary.new == 2

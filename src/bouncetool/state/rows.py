@@ -88,13 +88,17 @@ _normalise = functools.lru_cache(maxsize=1 << 16)(normalise_address)
 
 
 def fingerprint(record: Record) -> str:
-    """The identity of one bounced recipient of one message.
+    """The identity of one bounce of one recipient of one message.
 
     The original Message-ID (else a hash of what the bounce says) + the
-    normalised recipient + the extractor's kind: a message read twice, from
-    any file, gives the same fingerprint; a delay notice and the final
-    failure for the same message do not. The verdict's kind is left out so
-    that re-reading with a changed rule table updates the verdict in place.
+    bounce's own date + the normalised recipient + the extractor's kind. A
+    bounce read twice, from any file, gives the same fingerprint; a delay
+    notice and the final failure for the same message do not, and neither do
+    two bounces of a message re-sent with the same Message-ID on another day
+    (some mailers re-send that way: each bounce must count). The verdict's
+    kind is left out so that re-reading with a changed rule table updates the
+    verdict in place. The date is the one the bounce carries, never the
+    read-time fallback, so an undated bounce is the same on every read.
     """
     bounce = record.bounce
     if bounce.original_message_id and bounce.original_message_id.strip("<> \t"):
@@ -103,8 +107,19 @@ def fingerprint(record: Record) -> str:
         content = "\x1f".join(str(getattr(bounce, name) or "") for name in _CONTENT_FIELDS)
         identity = "content:" + hashlib.sha256(content.encode("utf-8", "surrogatepass")).hexdigest()
     recipient = _normalise(bounce.recipient or "")
-    key = "\x1e".join((identity, recipient, str(bounce.kind)))
+    key = "\x1e".join((identity, _date_key(bounce.date), recipient, str(bounce.kind)))
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _date_key(text: str | None) -> str:
+    """One spelling per instant (``Z`` or ``+00:00``, any offset), else the text as given."""
+    if not text:
+        return ""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return text.strip()
+    return aware(moment).astimezone(UTC).isoformat()
 
 
 def bounce_date(text: str | None, now: datetime) -> datetime:
