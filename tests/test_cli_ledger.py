@@ -179,6 +179,62 @@ class TestIngest:
         assert result.exit_code == 0
         assert result.stderr == f"read 2 records into {ledger}: 1 new, 1 already in the ledger\n"
 
+    def test_verdicts_are_stored(self, tmp_path) -> None:
+        ledger = tmp_path / "ledger.sqlite3"
+        mbox = write_mbox(tmp_path / "bounces.mbox", dsn("dead@example.cz", "5.1.1", 3, 1))
+        assert run_cli(["ingest", mbox, "--state", ledger]).exit_code == 0
+        with Ledger.open(ledger) as opened:
+            [event] = opened.events()
+            status = opened.address_statuses()["dead@example.cz"]
+        assert (event.kind, event.reason, event.category) == (
+            Kind.HARD,
+            "userunknown",
+            "invalid-recipient",
+        )
+        assert event.rule and event.explanation_cs and event.explanation_en
+        assert status.why.startswith("hard bounce on ")
+        assert f"(rule {event.rule})" in status.why
+
+    def test_user_rules_decide_first(self, tmp_path) -> None:
+        rules = tmp_path / "mine.toml"
+        rules.write_text(
+            """
+[[rule]]
+id = "test-bounce-is-soft"
+text = ['test bounce']
+kind = "soft"
+reason = "mailboxfull"
+category = "mailbox-full"
+blame = "recipient"
+cs = "Testovací pravidlo."
+en = "A test rule."
+""",
+            encoding="utf-8",
+        )
+        ledger = tmp_path / "ledger.sqlite3"
+        mbox = write_mbox(tmp_path / "bounces.mbox", dsn("dead@example.cz", "5.1.1", 3, 1))
+        assert run_cli(["ingest", mbox, "--state", ledger, "--rules", rules]).exit_code == 0
+        with Ledger.open(ledger) as opened:
+            [event] = opened.events()
+        assert (event.kind, event.rule, event.explanation_en) == (
+            Kind.SOFT,
+            "test-bounce-is-soft",
+            "A test rule.",
+        )
+        again = run_cli(["ingest", mbox, "--state", ledger])
+        assert again.stderr.endswith("0 new, 1 already in the ledger, 1 of them reclassified\n")
+        with Ledger.open(ledger) as opened:
+            [event] = opened.events()
+        assert event.kind is Kind.HARD
+
+    def test_missing_rule_file(self, tmp_path) -> None:
+        mbox = write_mbox(tmp_path / "bounces.mbox", dsn("dead@example.cz", "5.1.1", 3, 1))
+        result = run_cli(
+            ["ingest", mbox, "--state", tmp_path / "l.sqlite3", "--rules", tmp_path / "no.toml"]
+        )
+        assert result.exit_code == 2
+        assert not (tmp_path / "l.sqlite3").exists()
+
     def test_state_that_is_not_a_ledger(self, tmp_path) -> None:
         bogus = tmp_path / "bogus.sqlite3"
         bogus.write_bytes(b"\x00" * 4096)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import importlib
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,11 +12,9 @@ import typer
 
 from bouncetool.cli.app import app
 from bouncetool.cli.terminal import interactive, stderr
-from bouncetool.errors import ConfigError
 from bouncetool.model import Problem, Record
 
 if TYPE_CHECKING:
-    from bouncetool.pipeline import Classifier
     from bouncetool.state import IngestSummary
 
 STATE_OPTION = typer.Option(
@@ -39,7 +36,11 @@ def ingest(
     ),
     state: Path | None = STATE_OPTION,
     rules: list[Path] = typer.Option(
-        [], "--rules", dir_okay=False, help="Your own rule file (repeatable); yours win."
+        [],
+        "--rules",
+        exists=True,
+        dir_okay=False,
+        help="Extra rule file (repeatable); its rules come first and override shipped ids.",
     ),
     workers: int | None = typer.Option(
         None, "--workers", min=1, help="Processes to parse in \\[default: one per core]."
@@ -51,9 +52,10 @@ def ingest(
     every input was read, 1 when some was bad (one line each on stderr).
     """
     from bouncetool.pipeline import iter_records
+    from bouncetool.rules import load_table
     from bouncetool.state import Ledger
 
-    table = _rule_table(rules)
+    table = load_table(rules)
     problems: list[Problem] = []
     with Ledger.open(state) as ledger:
         items = iter_records(sources, table=table, workers=workers)
@@ -107,23 +109,6 @@ def forget(
         f" ({_count(unknown, 'address', 'addresses')} had nothing in the ledger)" if unknown else ""
     )
     stderr().print(f"forgot {_count(known, 'address', 'addresses')}{note}")
-
-
-def _rule_table(extra: Sequence[Path]) -> Classifier | None:
-    """The rule table with the user's `extra` files; None (the extractor's kinds) without one.
-
-    Imported by name: the rules package is optional until it is installed.
-    """
-    try:
-        rules = importlib.import_module("bouncetool.rules")
-    except ModuleNotFoundError as missing:
-        if missing.name != "bouncetool.rules":
-            raise
-        if extra:
-            raise ConfigError("--rules: this bouncetool has no rule table to add to") from missing
-        return None
-    table: Classifier = rules.load_table(extra)
-    return table
 
 
 def _records(items: Iterable[Record | Problem], problems: list[Problem]) -> Iterator[Record]:
