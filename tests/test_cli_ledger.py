@@ -86,7 +86,7 @@ class TestForget:
     def test_needs_an_address(self, tmp_path) -> None:
         result = run_cli(["forget", "--state", tmp_path / "ledger.sqlite3"])
         assert result.exit_code == 2
-        assert "Missing argument 'ADDRESS...'" in result.stderr
+        assert "Missing argument 'ADDRESS'" in result.stderr
 
 
 def dsn(recipient: str, status: str, days: int, number: int) -> str:

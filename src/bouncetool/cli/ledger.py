@@ -30,7 +30,7 @@ STATE_OPTION = typer.Option(
 def ingest(
     sources: list[str] = typer.Argument(
         ...,
-        metavar="SOURCE...",
+        metavar="SOURCE",
         help="mbox (also .gz/.bz2/.xz), Maildir, folder, message file, or - for stdin.",
         show_default=False,
     ),
@@ -87,7 +87,7 @@ def prune(
 
 @app.command()
 def forget(
-    addresses: list[str] = typer.Argument(..., metavar="ADDRESS...", help="Addresses to clear."),
+    addresses: list[str] = typer.Argument(..., metavar="ADDRESS", help="Addresses to clear."),
     state: Path | None = STATE_OPTION,
 ) -> None:
     """Clear addresses from the ledger: they may be mailed again.
