@@ -28,6 +28,7 @@ and after a prune.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -129,7 +130,13 @@ def decide(
 
 def bounce_day(event: Event) -> date:
     """The UTC calendar day of the bounce's own date: the unit soft bounces are counted in."""
-    return event.bounced_at.astimezone(UTC).date()
+    return _utc_day(event.bounced_at)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _utc_day(moment: datetime) -> date:
+    # astimezone is slow and a status asks for one event's day several times
+    return moment.astimezone(UTC).date()
 
 
 def _decide_live(
@@ -232,12 +239,17 @@ def _not_counted(live: Sequence[Event]) -> AddressStatus:
         why = f"auto-reply on {_day(last)}: auto-replies never count"
     else:
         why = f"{last.kind} on {_day(last)}{_rule(last)}: does not count"
-    status = _status(last, live, suppressed=False, kind=last.kind, why=why)
-    return replace(status, count=0)
+    return _status(last, live, suppressed=False, kind=last.kind, why=why, count=0)
 
 
 def _status(
-    deciding: Event, events: Sequence[Event], *, suppressed: bool, kind: Kind, why: str
+    deciding: Event,
+    events: Sequence[Event],
+    *,
+    suppressed: bool,
+    kind: Kind,
+    why: str,
+    count: int | None = None,
 ) -> AddressStatus:
     return AddressStatus(
         address=deciding.address,
@@ -247,7 +259,7 @@ def _status(
         category=deciding.category,
         rule=deciding.rule,
         why=why,
-        count=len(events),
+        count=len(events) if count is None else count,
         first_at=events[0].bounced_at,
         last_at=events[-1].bounced_at,
         last_diagnostic=deciding.diagnostic,
