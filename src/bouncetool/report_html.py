@@ -10,14 +10,13 @@ domains, campaigns, diagnostics) and from rule files goes through
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from html import escape
 from pathlib import Path
 
 from bouncetool import __version__
+from bouncetool.atomicfile import atomic_text_writer
 from bouncetool.figures import format_number, format_percent
 from bouncetool.model import Lang
 from bouncetool.stats import KIND_COLUMNS, Dimension, Group, Report
@@ -145,19 +144,10 @@ def render_html(
 
 
 def write_html(path: Path, report: Report, lang: Lang, *, top: int = 10) -> None:
-    """Write the report to `path` atomically (temporary file, fsync, rename)."""
+    """Write the report to `path` atomically: complete, or the old file untouched."""
     text = render_html(report, lang, top=top)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path())
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        Path(temporary).chmod(0o644)  # mkstemp makes it private; a report is for sharing
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_text_writer(path, newline="\n") as stream:
+        stream.write(text)
 
 
 def _section(name: str, heading: str, inner: str) -> str:
