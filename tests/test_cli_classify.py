@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bouncetool import pipeline
 from bouncetool.cli import app
 from bouncetool.model import RECORD_FIELDS
+from bouncetool.pipeline import worker
 from tests.support import run_cli
 from tests.test_pipeline import dsn, parse_final_recipients, write_mbox
 
@@ -33,7 +33,7 @@ needs_extract = pytest.mark.skipif(
 @pytest.fixture
 def tiny_parser(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the pipeline use the tiny Final-Recipient parser instead of the extractor."""
-    monkeypatch.setattr(pipeline, "_default_parse", lambda: parse_final_recipients)
+    monkeypatch.setattr(worker, "default_parse", lambda: parse_final_recipients)
 
 
 def invoke(args: list[str], stdin: bytes | None = None) -> tuple[int, str, str]:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
+import dns.resolver
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bouncetool.dnscheck import DnsStatus, DomainChecker, DomainStatus, check_domains
+from bouncetool.errors import ConfigError
 from bouncetool.model import Lang
 from tests.dnsserver import DnsServer, Query, Zone
 
@@ -112,6 +114,11 @@ class TestReasons:
         )
         assert not verdict.removes or verdict.known
 
+    @pytest.mark.parametrize("status", list(DnsStatus))
+    def test_text_is_the_status_word(self, status: DnsStatus) -> None:
+        # The domain never leaks into the text: "nullpointer.cz" is not a null MX.
+        assert str(DomainStatus("nullpointer-nxdomain.cz", status)) == status.value
+
     def test_czech_reason_for_nxdomain(self) -> None:
         assert "neexistuje" in DomainStatus("x.cz", DnsStatus.NXDOMAIN).reason_cs
 
@@ -205,7 +212,7 @@ class TestTimeouts:
 
 
 class TestArguments:
-    """Nonsense limits are refused before anything is asked."""
+    """Nonsense limits and a missing resolver configuration fail before anything is asked."""
 
     @pytest.mark.parametrize(("timeout", "concurrency"), [(0, 4), (-1, 4), (1, 0)])
     def test_refused(self, server: DnsServer, timeout: float, concurrency: int) -> None:
@@ -216,6 +223,14 @@ class TestArguments:
                 timeout=timeout,
                 concurrency=concurrency,
             )
+
+    def test_no_system_resolver(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        def unconfigured() -> None:
+            raise dns.resolver.NoResolverConfiguration("no nameservers")
+
+        monkeypatch.setattr(dns.resolver, "Resolver", unconfigured)
+        with pytest.raises(ConfigError, match="DNS check: no usable resolver configuration"):
+            check_domains(["seznam.cz"])
 
     def test_nothing_to_ask(self, server: DnsServer) -> None:
         assert check_domains([], resolver=server.resolver()) == {}

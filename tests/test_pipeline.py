@@ -6,14 +6,16 @@ reads RFC 3464 ``Final-Recipient`` fields) so the pipeline is tested on its own.
 
 from __future__ import annotations
 
+import gzip
 import os
 import re
+import threading
 from pathlib import Path
 
 import pytest
 
 from bouncetool.model import Blame, Bounce, Kind, Problem, Record, Verdict
-from bouncetool.pipeline import BATCH_MESSAGES, iter_records
+from bouncetool.pipeline import iter_records
 
 _FINAL_RECIPIENT = re.compile(rb"^Final-Recipient:\s*rfc822;\s*(\S+)", re.MULTILINE | re.IGNORECASE)
 _STATUS = re.compile(rb"^Status:\s*([245]\.\d{1,3}\.\d{1,3})", re.MULTILINE | re.IGNORECASE)
@@ -148,28 +150,55 @@ class TestProblems:
         assert [r.bounce.recipient for r in records(got)] == ["a@x.example"]
 
 
+PADDING = b"X-Padding: " + b"x" * 2000 + b"\n"  # makes inputs large with few messages
+
+
+def large_messages(count: int) -> list[bytes]:
+    """`count` padded messages, two recipients each; message 301 makes the parser fail."""
+    messages = [dsn(f"user{n}@x.example", f"alt{n}@x.example", extra=PADDING) for n in range(count)]
+    messages[300] = dsn("boom@x.example", extra=b"EXPLODE\n")
+    return messages
+
+
 class TestWorkers:
     """Large inputs are parsed in worker processes, with records in input order; small ones here."""
 
+    COUNT = 4000  # about 8 MB: several tasks of every kind
+
     @pytest.fixture(scope="class")
     def large(self, tmp_path_factory: pytest.TempPathFactory) -> Path:
-        messages = [
-            dsn(f"user{n}@x.example", f"alt{n}@x.example") for n in range(BATCH_MESSAGES * 8)
-        ]
-        messages[300] = dsn("boom@x.example", extra=b"EXPLODE\n")
-        return write_mbox(tmp_path_factory.mktemp("large") / "large.mbox", messages)
+        return write_mbox(
+            tmp_path_factory.mktemp("large") / "large.mbox", large_messages(self.COUNT)
+        )
 
-    def test_order_is_kept(self, large: Path) -> None:
-        alone = list(
+    def test_large_mbox_order_is_kept(self, large: Path) -> None:
+        one = list(
             iter_records([str(large)], table=StatusTable(), workers=1, parse=parse_final_recipients)
         )
-        shared = list(
+        two = list(
             iter_records([str(large)], table=StatusTable(), workers=2, parse=parse_final_recipients)
         )
-        assert shared == alone
-        assert len(alone) == BATCH_MESSAGES * 8 * 2 - 1
-        assert alone[600] == Problem(
+        assert two == one
+        assert len(one) == self.COUNT * 2 - 1
+        assert one[600] == Problem(
             str(large), 301, "cannot parse: ValueError: a message the parser cannot handle"
+        )
+        assert [r.bounce.message for r in records(one)][-1] == self.COUNT
+
+    def test_folder_and_compressed_order_is_kept(self, tmp_path: Path, large: Path) -> None:
+        folder = tmp_path / "folder"
+        folder.mkdir()
+        for n, data in enumerate(large_messages(1500)):
+            (folder / f"{n:05}.eml").write_bytes(data)
+        packed = tmp_path / "packed.mbox.gz"
+        packed.write_bytes(gzip.compress(large.read_bytes()))
+        specs = [str(folder), str(packed), str(tmp_path / "missing")]
+        one = list(iter_records(specs, workers=1, parse=parse_final_recipients))
+        two = list(iter_records(specs, workers=2, parse=parse_final_recipients))
+        assert two == one
+        assert len(one) == (1500 * 2 - 1) + (self.COUNT * 2 - 1) + 1
+        assert one[-1] == Problem(
+            str(tmp_path / "missing"), None, "cannot open: No such file or directory"
         )
 
     def test_workers_do_the_parsing(self, large: Path) -> None:
@@ -199,3 +228,13 @@ class TestWorkers:
         first = [next(items) for _ in range(5)]
         items.close()  # type: ignore[attr-defined]
         assert [r.bounce.message for r in records(first)] == [1, 1, 2, 2, 3]
+
+    def test_named_pipe_is_read_once_in_order(self, tmp_path: Path, large: Path) -> None:
+        fifo = tmp_path / "pipe"
+        os.mkfifo(fifo)
+        writer = threading.Thread(target=lambda: fifo.write_bytes(large.read_bytes()))
+        writer.start()
+        got = list(iter_records([str(fifo)], workers=2, parse=parse_final_recipients))
+        writer.join()
+        assert [r.bounce.message for r in records(got)][-1] == self.COUNT
+        assert len(got) == self.COUNT * 2 - 1

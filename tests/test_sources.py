@@ -5,6 +5,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import io
+import itertools
 import lzma
 import os
 import tracemalloc
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 from bouncetool.model import Problem, RawMessage
 from bouncetool.sources import iter_messages
 from bouncetool.sources.mbox import split_mbox
+from bouncetool.sources.ranges import iter_range, mbox_ranges
 
 
 def message(number: int, eol: bytes = b"\n") -> bytes:
@@ -313,3 +315,30 @@ class TestCorpus:
                 "lhost-postfix-50.eml",
             }:
                 assert counts[str(row["file"])] >= int(str(row["message"])), row["file"]
+
+
+class TestRanges:
+    """An mbox cut into ranges gives the messages and numbers of reading it whole."""
+
+    @pytest.mark.parametrize("eol", [b"\n", b"\r\n", b"\r"])
+    @pytest.mark.parametrize("every", [1, 700, 5000, 10**9])
+    def test_ranges_read_like_the_whole(self, tmp_path: Path, eol: bytes, every: int) -> None:
+        path = tmp_path / "cut.mbox"
+        bodies = [message(n, eol) + b"y" * (n * 37 % 900) + eol for n in range(1, 40)]
+        path.write_bytes(eol * 2 + mbox_of(bodies, eol))
+        parts = mbox_ranges(str(path), every)
+        assert parts is not None
+        assert parts[0].start == 0
+        assert parts[-1].end == path.stat().st_size
+        assert all(a.end == b.start for a, b in itertools.pairwise(parts))
+        pieces = [item for part in parts for item in iter_range(str(path), part)]
+        assert pieces == read(path)
+
+    def test_not_an_mbox_is_not_cut(self, tmp_path: Path) -> None:
+        plain = tmp_path / "one.eml"
+        plain.write_bytes(message(1))
+        packed = tmp_path / "packed.gz"
+        packed.write_bytes(gzip.compress(mbox_of([message(1)])))
+        assert mbox_ranges(str(plain), 10) is None
+        assert mbox_ranges(str(packed), 10) is None
+        assert mbox_ranges(str(tmp_path / "missing"), 10) is None

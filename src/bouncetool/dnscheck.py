@@ -104,6 +104,10 @@ class DomainStatus:
     status: DnsStatus
     detail: str = ""
 
+    def __str__(self) -> str:
+        """The status word (``ok``, ``nxdomain``, ...), as in a CSV cell or a log."""
+        return str(self.status)
+
     @property
     def removes(self) -> bool:
         """True when the domain itself says it takes no mail: ``nxdomain`` or ``null-mx``."""

@@ -66,11 +66,10 @@ PROVIDERS: Final[tuple[str, ...]] = (
 
 NOT_TYPOS: Final[frozenset[str]] = frozenset(
     {
-        "post.sk",  # Slovak, not a slip of post.cz
-        "posta.cz",  # Czech Post, not a slip of post.cz
-        "cpost.cz",
+        "post.sk",  # a Slovak domain, not a slip of post.cz
+        "cpost.cz",  # Czech Post, one letter from post.cz
+        "posta.cz",  # one letter from post.cz, and a real domain
         "seznamka.cz",  # a real site two letters from seznam.cz
-        "gmail.de",  # taken by another company before Google came
     }
 )
 """Real domains near a provider: never corrected, never suggested."""

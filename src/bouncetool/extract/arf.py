@@ -8,6 +8,9 @@ recipients are the ``Original-Rcpt-To`` fields (several in one report, seen in
 Return Path and abusix feedback loops); without them, ``Removal-Recipient``
 (RFC 6650) or the ``To`` of the reported message (Yahoo, AOL loops).
 
+Microsoft's Junk Mail Reporting Program attaches the reported message and
+names the complaining recipient in ``X-HmXmrOriginalRecipient``.
+
 Apple Mail's unsubscribe button sends an ordinary message marked
 ``X-Apple-Unsubscribe: true`` from the recipient (seen from icloud.com): an
 ``opt-out`` complaint about its sender's address.
@@ -30,7 +33,7 @@ def extract(mail: Mail) -> list[Found] | None:
     if not reports:
         report_type = mail.root.params.get("report-type", "").lower()
         if report_type != "feedback-report":
-            return _apple_unsubscribe(mail)
+            return _apple_unsubscribe(mail) or _hotmail_jmrp(mail)
         reports = [p for p in mail.parts if p.ctype == "text/plain" and "Feedback-Type" in p.text()]
         if not reports:
             return None
@@ -73,6 +76,19 @@ def _first_text(mail: Mail) -> str | None:
         if part.ctype == "text/plain" and not part.children and part is not mail.root:
             return part.text()[:2000]
     return None
+
+
+def _hotmail_jmrp(mail: Mail) -> list[Found] | None:
+    # Microsoft's Junk Mail Reporting Program (seen from staff@hotmail.com, arf-22..24):
+    # the reported message is attached as message/rfc822 and names the complaining
+    # recipient in X-HmXmrOriginalRecipient.
+    original = mail.original_headers()
+    value = mail.header("x-hmxmroriginalrecipient") or (
+        original.get("x-hmxmroriginalrecipient") if original else None
+    )
+    if not value:
+        return None
+    return [Found(recipient=find_address(value), feedback_type="abuse", kind=Kind.COMPLAINT)]
 
 
 def _apple_unsubscribe(mail: Mail) -> list[Found] | None:

@@ -62,53 +62,54 @@ def _candidate_texts(mail: Mail) -> list[str]:
 
 
 def parse_fields(text: str) -> list[Found]:
-    """The recipient blocks of delivery-status `text`, parsed line by line."""
+    """The recipient blocks of delivery-status `text`.
+
+    Fields are read line by line (continuation lines unfolded) into blocks
+    separated by blank lines. A block that names a recipient is one
+    recipient, whatever the order of its fields (Facebook writes
+    ``Diagnostic-Code`` before ``Final-Recipient``); a block naming several is
+    split where a field repeats; fields of blocks without a recipient
+    (``Reporting-MTA``, ``Arrival-Date``) apply to the whole message.
+    """
     message: dict[str, str] = {}
-    blocks: list[dict[str, str]] = []
-    current: dict[str, str] | None = None
-    last: tuple[dict[str, str], str] | None = None
+    recipients: list[dict[str, str]] = []
+    for block in _blocks(text):
+        for name, value in block:
+            if name in _PER_MESSAGE:
+                message.setdefault(name, value)
+        fields = [(name, value) for name, value in block if name not in _PER_MESSAGE]
+        if any(name in ("final-recipient", "original-recipient") for name, _ in fields):
+            recipients.extend(_split_block(fields))
+    return [_to_found(block, message) for block in recipients if _recipient_of(block)]
+
+
+def _blocks(text: str) -> list[list[tuple[str, str]]]:
+    blocks: list[list[list[str]]] = [[]]
+    last: list[str] | None = None  # [name, value] of the field being unfolded
     for line in text.split("\n"):
-        if line[:1] in (" ", "\t") and last is not None:
-            target, name = last
-            target[name] += " " + line.strip()
-            continue
-        match = _FIELD.match(line)
-        if not match:
+        if not line.strip():
+            if blocks[-1]:
+                blocks.append([])
             last = None
-            continue
-        name, value = match.group(1).lower(), match.group(2).strip()
-        if name not in _WANTED:
+        elif line[:1] in (" ", "\t") and last is not None:
+            last[1] += " " + line.strip()
+        elif (match := _FIELD.match(line)) and match.group(1).lower() in _WANTED:
+            last = [match.group(1).lower(), match.group(2).strip()]
+            blocks[-1].append(last)
+        else:
             last = None
-            if current is not None and name in ("received", "return-path"):
-                break  # the returned message's headers begin: the report is over
-            continue
-        if name in _PER_MESSAGE and current is None:
-            message.setdefault(name, value)
-            last = (message, name)
-            continue
-        if name == "final-recipient" and current is not None and "final-recipient" in current:
-            current = None
-        if (
-            name == "original-recipient"
-            and current is not None
-            and (
-                "original-recipient" in current
-                or ("final-recipient" in current and len(current) > 1)
-            )
-        ):
-            current = None  # Postfix writes Final- then Original-Recipient in one block
-        if current is None:
-            if name not in ("final-recipient", "original-recipient"):
-                last = None
-                continue
-            current = {}
-            blocks.append(current)
-        if name in current:
-            last = None
-            continue
-        current[name] = value
-        last = (current, name)
-    return [_to_found(block, message) for block in blocks if _recipient_of(block)]
+    return [[(name, value) for name, value in block] for block in blocks if block]
+
+
+def _split_block(block: list[tuple[str, str]]) -> list[dict[str, str]]:
+    # A field already seen starts the next recipient: blocks that run together
+    # (AOL, some Sendmail builds) repeat Final-Recipient, Action, Status, ...
+    split: list[dict[str, str]] = [{}]
+    for name, value in block:
+        if name in split[-1]:
+            split.append({})
+        split[-1][name] = value
+    return split
 
 
 def _recipient_of(block: dict[str, str]) -> str | None:

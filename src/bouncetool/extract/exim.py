@@ -34,6 +34,10 @@ LAYOUT = Layout(
         "following address(es) failed",
         "following address failed",
     ),
+    # "A message sent by <sender> could not be delivered" names the sender first (exim-08)
+    start=re.compile(
+        r"address(?:\(es\))?\s+failed|could not be delivered to one or more", re.IGNORECASE
+    ),
     anchors=(
         # "  kijitora@example.ed.jp" or "  <addr>: 550 ..." (exim-01, mailru-01, mxlogic-01)
         # '"addr":' (gmx-01); "addr Invalid Address, ERROR_CODE :550" (zoho-01)

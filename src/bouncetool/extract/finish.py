@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 
 from bouncetool.extract.mail import Found, Mail
@@ -19,6 +20,7 @@ from bouncetool.extract.mime import Headers
 from bouncetool.extract.textscan import (
     clean_diagnostic,
     find_address,
+    find_remote_mta,
     find_reply_code,
     find_status,
 )
@@ -62,7 +64,7 @@ def finish(found: Found, mail: Mail, campaign_headers: Sequence[str]) -> Bounce:
         status=status if kind not in (Kind.COMPLAINT, Kind.AUTO_REPLY) else None,
         reply_code=reply_code if kind not in (Kind.COMPLAINT, Kind.AUTO_REPLY) else None,
         diagnostic=diagnostic,
-        remote_mta=found.remote_mta,
+        remote_mta=found.remote_mta or find_remote_mta(diagnostic),
         reporting_mta=found.reporting_mta,
         date=iso_date(found.date) or iso_date(mail.header("date")),
         original_message_id=_message_id(original.get("message-id")),
@@ -115,9 +117,18 @@ def iso_date(value: str | None) -> str | None:
     if not value:
         return None
     text = value.partition(";")[2] if ";" in value[:12] else value
+    if text[:4].isdigit() and "T" in text:
+        return _iso_passthrough(text.strip())
     try:
         return parsedate_to_datetime(text.strip()).isoformat()
     except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def _iso_passthrough(text: str) -> str | None:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).isoformat()
+    except ValueError:
         return None
 
 

@@ -47,6 +47,13 @@ BOUNCE_BODY = re.compile(
 )
 
 ANCHORS = (
+    # "Invalid final delivery userid: addr", "Delivery failed 20 attempts: addr" (IMail),
+    # "User's mailbox is full: <addr>" (rfc3464-38): a reason, a colon, the address
+    re.compile(
+        r"^[ \t]*(?!(?:mail from|from|sender|reply-to|return-path|to|cc|bcc)[ \t]*:)"
+        r"(?P<diag>[A-Za-z][^:\n<>@]{2,80}):[ \t]*<?(?P<addr>" + _A + r")>?[ \t]*$",
+        re.MULTILINE | re.IGNORECASE,
+    ),
     re.compile(r"^[ \t]*<(?P<addr>" + _A + r")>:?[ \t]*(?P<diag>\S.*)?$", re.MULTILINE),
     re.compile(
         r"^[ \t]*(?:\*[ \t]*)?<?(?P<addr>" + _A + r")>?[ \t]*\[(?P<diag>[^\]\n]+)\]", re.MULTILINE
@@ -55,10 +62,18 @@ ANCHORS = (
         r"^[ \t]*[\"<]?(?P<addr>" + _A + r")[\">]?[ \t]*:[ \t]*(?P<diag>\S.*)$", re.MULTILINE
     ),
     re.compile(r"^[ \t]*(?:\*[ \t]*)?[\"<]?(?P<addr>" + _A + r")[\">]?[ \t]*$", re.MULTILINE),
+    # "The following recipients returned permanent errors: addr. Reason: ..." (lhost-x6)
+    re.compile(
+        r"following recipients?[^:\n]{0,60}:[ \t]*<?(?P<addr>" + _A + r")>?\.?[ \t]*(?P<diag>.*)",
+        re.IGNORECASE,
+    ),
+    # "[Status: Error, Address: <addr>, ResponseCode 421, , Host not reachable.]" (Zoho)
+    re.compile(r"\bAddress:[ \t]*<(?P<addr>" + _A + r")>,?(?P<diag>[^\]\n]*)"),
     # "Could not be delivered to: <addr>" (kddi), "Unknown user: addr" (imailserver),
     # "The following recipient(s) could not be reached: addr", "RCPT TO:<addr>" (transcripts)
     re.compile(
         r"(?:delivered to|delivery to|deliver to|message to|reached|unknown user|user unknown"
+        r"|undeliverable to"
         r"|no such user|invalid recipient|mailbox full|RCPT TO)[:\s]*<?(?P<addr>" + _A + r")>?",
         re.IGNORECASE,
     ),
@@ -79,8 +94,9 @@ def extract(mail: Mail) -> list[Found] | None:
     if not looks_like_bounce(mail):
         return None
     region = report_region(mail)
-    excluded = _own_addresses(mail)
-    anchored = [f for f in read_anchors(region, ANCHORS) or [] if _keep(f.recipient, excluded)]
+    excluded = set(mail.own_addresses)
+    found = read_anchors(region, ANCHORS, exclude=mail.own_addresses) or []
+    anchored = [f for f in found if _keep(f.recipient, excluded)]
     failed = find_addresses(mail.header("x-failed-recipients"))
     if failed:
         by_address = {(f.recipient or "").lower(): f for f in anchored}
@@ -93,10 +109,6 @@ def extract(mail: Mail) -> list[Found] | None:
     if anchored:
         return anchored
     return _from_original_to(mail, region, excluded)
-
-
-def _own_addresses(mail: Mail) -> set[str]:
-    return {a.lower() for a in find_addresses(mail.header("to") + " " + mail.header("from"))}
 
 
 def _keep(address: str | None, excluded: set[str]) -> bool:

@@ -117,46 +117,69 @@ def read_layout(mail: Mail, layout: Layout) -> list[Found] | None:
     if not any(marker in top for marker in layout.detect):
         return None
     region = report_region(mail, layout)
-    return read_anchors(region, layout.anchors, layout.max_paragraphs)
+    return read_anchors(region, layout.anchors, layout.max_paragraphs, mail.own_addresses)
 
 
 def read_anchors(
-    region: str, anchors: tuple[re.Pattern[str], ...], max_paragraphs: int = 3
+    region: str,
+    anchors: tuple[re.Pattern[str], ...],
+    max_paragraphs: int = 3,
+    exclude: frozenset[str] = frozenset(),
 ) -> list[Found] | None:
-    """Recipients found by the first anchor pattern that matches in `region`, with diagnostics."""
+    """Recipients found by the first anchor pattern that matches in `region`, with diagnostics.
+
+    Addresses in `exclude` (lower-case: the bounce's own sender and receiver)
+    are skipped when others match: a transcript quoting ``MAIL FROM:<sender>``
+    names the sender, but someone who mailed themselves gets their own address
+    back (qmail-08).
+    """
+    only_excluded: list[re.Match[str]] = []
     for anchor in anchors:
-        matches = list(anchor.finditer(region))
-        if not matches:
+        every = list(anchor.finditer(region))
+        matches = [m for m in every if m.group("addr").strip(".").lower() not in exclude]
+        if matches:
+            return _read_matches(region, matches, max_paragraphs)
+        only_excluded = only_excluded or every
+    return _read_matches(region, only_excluded, max_paragraphs) if only_excluded else None
+
+
+def _read_matches(region: str, matches: list[re.Match[str]], max_paragraphs: int) -> list[Found]:
+    # The same address again right below (Exim's "addr:" then "RCPT TO:\n<addr>:")
+    # continues the diagnostic rather than starting a new recipient (exim-05).
+    matches = [
+        m
+        for i, m in enumerate(matches)
+        if i == 0 or m.group("addr").lower() != matches[i - 1].group("addr").lower()
+    ]
+    found: dict[str, Found] = {}
+    permanent = permanence(region)
+    for index, match in enumerate(matches):
+        address = match.group("addr").strip(".")
+        nxt = matches[index + 1].start() if index + 1 < len(matches) else len(region)
+        lead = match.groupdict().get("diag") or ""
+        diagnostic = _diagnostic(lead, region[match.end() : nxt], max_paragraphs)
+        key = address.lower()
+        if key in found:
+            if not found[key].diagnostic and diagnostic:
+                found[key].diagnostic = diagnostic
             continue
-        found: dict[str, Found] = {}
-        permanent = permanence(region)
-        for index, match in enumerate(matches):
-            address = match.group("addr").strip(".")
-            nxt = matches[index + 1].start() if index + 1 < len(matches) else len(region)
-            lead = match.groupdict().get("diag") or ""
-            rest = region[match.end() : nxt]
-            diagnostic = _diagnostic(lead, rest, max_paragraphs)
-            key = address.lower()
-            if key in found:
-                if not found[key].diagnostic and diagnostic:
-                    found[key].diagnostic = diagnostic
-                continue
-            found[key] = Found(recipient=address, diagnostic=diagnostic, permanent=permanent)
-        return list(found.values())
-    return None
+        found[key] = Found(recipient=address, diagnostic=diagnostic, permanent=permanent)
+    return list(found.values())
 
 
 def _diagnostic(lead: str, rest: str, max_paragraphs: int) -> str | None:
     paragraphs = [p for p in re.split(r"\n[ \t]*\n", rest) if p.strip()][:max_paragraphs]
+    with_code = [i for i, p in enumerate(paragraphs) if has_code(p)]
     if lead.strip() and not has_code(lead):
-        # The anchor line names the reason; a following paragraph with a code completes it.
-        coded = [p for p in paragraphs[:1] if has_code(p) and p.lstrip("\n")[:1] in (" ", "\t")]
-        return " ".join([lead, *coded]).strip() or None
+        # The anchor line names the reason ("host x said:", "Unable to deliver to:");
+        # the paragraphs up to the first one with a code complete it (mailfoundry-02).
+        tail = paragraphs[: with_code[0] + 1] if with_code else []
+        return " ".join([lead.strip(), *(p.strip() for p in tail)]) or None
     if lead.strip():
         return lead.strip()
-    with_code = [i for i, p in enumerate(paragraphs) if has_code(p)]
     if with_code:
-        paragraphs = paragraphs[: with_code[-1] + 1]
+        # Up to the first paragraph with a code: what follows is transcript or boilerplate.
+        paragraphs = paragraphs[: with_code[0] + 1]
     elif paragraphs:
         paragraphs = paragraphs[:1]
     text = " ".join(p.strip() for p in paragraphs)

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from bouncetool.extract.mime import Entity, Headers, decode_words, parse_headers, split_head
+from bouncetool.extract.textscan import find_addresses
 from bouncetool.model import Kind
 
 _TAG = re.compile(
@@ -85,6 +86,19 @@ class Mail:
         """The parts (outside enclosed messages) whose content type is one of `ctypes`."""
         return [part for part in self.parts if part.ctype in ctypes]
 
+    def with_body(self, body: str) -> Mail:
+        """The same message read with another body text (e.g. a forwarded bounce unquoted)."""
+        return Mail(self.root, _subject=self._subject, _body=body)
+
+    @property
+    def own_addresses(self) -> frozenset[str]:
+        """The bounce's own From and To addresses, lower-cased: never a failed recipient."""
+        value = self._cache.get("own")
+        if value is None:
+            text = self.header("to") + " " + self.header("from")
+            value = self._cache["own"] = frozenset(a.lower() for a in find_addresses(text))
+        return value  # type: ignore[return-value]
+
     @property
     def top_lower(self) -> str:
         """The first `TOP_WINDOW` characters of the body, lower-cased (for marker tests)."""
@@ -104,7 +118,7 @@ class Mail:
         return self._body
 
     def _read_body(self) -> str:
-        if not self.root.children and not self.root.ctype.startswith(("multipart/", "message/")):
+        if not self.root.children and not self.root.ctype.startswith("message/"):
             text = self.root.text()
             return html_to_text(text) if self.root.ctype == "text/html" else text
         plain = [p.text() for p in self.parts if p.ctype == "text/plain" and not p.children]

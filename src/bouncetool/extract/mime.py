@@ -26,7 +26,10 @@ MAX_DEPTH = 8
 MAX_PARTS = 200
 """More parts than this in one message are ignored (no real bounce has them)."""
 
-_PARAM = re.compile(r';\s*([!#-\'*+\-.0-9A-Z^_`a-z|~]+)\s*=\s*("(?:[^"\\]|\\.)*"?|[^;\s]*)')
+_CTYPE = re.compile(r"\s*([\w.+-]+/[\w.+-]+)")
+# Parameters after ";" (or only white space: "text/plain charset=x" is seen in lhost-x1-02).
+_PARAM = re.compile(r'[;\s]\s*([!#-\'*+\-.0-9A-Z^_`a-z|~]+)\s*=\s*("(?:[^"\\]|\\.)*"?|[^;\s]*)')
+_GUESSED_BOUNDARY = re.compile(rb"^--([!-~]{6,}?)[ \t]*$", re.MULTILINE)
 _FALLBACK_CHARSET = "cp1250"  # Czech mail that lies about its charset is most often Windows-1250
 
 
@@ -144,8 +147,10 @@ def content_type(value: str | None) -> tuple[str, dict[str, str]]:
     """The lower-case ``type/subtype`` and the parameters of a Content-Type value."""
     if not value:
         return "text/plain", {}
-    main, _, rest = value.partition(";")
-    ctype = main.strip().lower() or "text/plain"
+    match = _CTYPE.match(value)
+    if match is None:
+        return "text/plain", {}
+    ctype, rest = match.group(1).lower(), value[match.end() :]
     params: dict[str, str] = {}
     for match in _PARAM.finditer(";" + rest):
         raw = match.group(2)
@@ -217,11 +222,14 @@ def parse_entity(data: bytes, depth: int = 0) -> Entity:
     if depth >= MAX_DEPTH:
         return entity
     if ctype.startswith("multipart/"):
-        boundary = params.get("boundary")
-        if boundary:
-            entity.children = [
-                parse_entity(part, depth + 1) for part in split_multipart(body, boundary)
-            ]
+        parts = split_multipart(body, params["boundary"]) if params.get("boundary") else []
+        if not parts:
+            # A wrong or missing boundary (hand-edited samples, broken relays): the
+            # first "--token" line of the body is the boundary actually used.
+            guess = _GUESSED_BOUNDARY.search(body)
+            if guess:
+                parts = split_multipart(body, guess.group(1).decode("ascii", "replace"))
+        entity.children = [parse_entity(part, depth + 1) for part in parts]
     elif ctype in ("message/rfc822", "message/global", "message/partial"):
         # The returned message: its headers matter (Message-ID, sender, campaign),
         # its body only for a bounce forwarded as an attachment, which is rare;

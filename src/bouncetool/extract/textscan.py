@@ -12,7 +12,8 @@ import re
 
 # A pragmatic address: no quoted local parts with spaces (never seen in bounces),
 # but the characters real local parts use, including "=" and "+" of VERP.
-_ADDRESS = r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+"
+# A quoted local part ("neko..nyaan"@example.org, seen in postfix-32) is kept with its quotes.
+_ADDRESS = r"(?:\"[^\"\s@<>]+\"|[\w.!#$%&'*+/=?^`{|}~-]+)@[\w-]+(?:\.[\w-]+)+"
 ADDRESS_PATTERN = _ADDRESS
 """The address pattern as a string, for the anchors of the text formats."""
 ADDRESS = re.compile(_ADDRESS)
@@ -96,6 +97,21 @@ def find_reply_code(text: str | None, *, last: bool = False) -> str | None:
             if not last:
                 break
     return found
+
+
+# "host mx.example.org[192.0.2.1] said:" (Postfix), "host mx.example.org [192.0.2.1]:" (Exim),
+# "by mx.example.org. [192.0.2.1]" (Gmail), "remote host mx.example.org said" (qmail, Yahoo)
+_REMOTE_HOST = re.compile(
+    r"\b(?:host|by|from)[ :]+([a-z0-9][\w-]*(?:\.[\w-]+)+)\.?[ ]?\[[\d.:a-f]+\]", re.IGNORECASE
+)
+
+
+def find_remote_mta(text: str | None) -> str | None:
+    """The remote server's host name in a diagnostic ("host mx.example.org[192.0.2.1]"), or None."""
+    if not text:
+        return None
+    match = _REMOTE_HOST.search(text)
+    return match.group(1).lower() if match else None
 
 
 def parse_status_field(value: str | None) -> str | None:

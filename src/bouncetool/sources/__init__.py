@@ -18,20 +18,20 @@ What a spec means:
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 from bouncetool.model import Problem, RawMessage
+from bouncetool.sources.folders import SourceFile, iter_files
 from bouncetool.sources.mbox import split_mbox, starts_like_mbox
 from bouncetool.sources.streams import DECOMPRESSION_ERRORS, read_chunks
 
 STDIN = "-"
 """The spec that means standard input."""
 
-__all__ = ["STDIN", "iter_messages"]
+__all__ = ["STDIN", "SourceFile", "iter_file", "iter_files", "iter_messages"]
 
 
 def iter_messages(spec: str, *, stdin: BinaryIO | None = None) -> Iterator[RawMessage | Problem]:
@@ -41,26 +41,28 @@ def iter_messages(spec: str, *, stdin: BinaryIO | None = None) -> Iterator[RawMe
     that file. `stdin` replaces standard input for the spec ``-`` (tests).
     """
     if spec == STDIN:
-        yield from _iter_stream(STDIN, stdin if stdin is not None else sys.stdin.buffer)
+        yield from iter_stream(STDIN, stdin if stdin is not None else sys.stdin.buffer)
         return
-    path = Path(spec)
-    if path.is_dir():
-        yield from _iter_folder(spec, set())
-    else:
-        yield from _iter_file(spec)
+    for found in iter_files(spec):
+        if isinstance(found, Problem):
+            yield found
+        else:
+            yield from iter_file(found.path)
 
 
-def _iter_file(name: str) -> Iterator[RawMessage | Problem]:
+def iter_file(name: str) -> Iterator[RawMessage | Problem]:
+    """Every message in the file `name` (plain or compressed; mbox or one message)."""
     try:
         stream = Path(name).open("rb")  # noqa: SIM115  (closed below; the generator owns it)
     except OSError as error:
         yield Problem(name, None, f"cannot open: {error.strerror or error}")
         return
     with stream:
-        yield from _iter_stream(name, stream)
+        yield from iter_stream(name, stream)
 
 
-def _iter_stream(name: str, stream: BinaryIO) -> Iterator[RawMessage | Problem]:
+def iter_stream(name: str, stream: BinaryIO) -> Iterator[RawMessage | Problem]:
+    """Every message in `stream` (named `name` in what it yields)."""
     number = 0
     compression: str | None = None
     try:
@@ -104,56 +106,3 @@ def _lf_if_cr_only(data: bytes) -> bytes:
     if b"\n" not in data and b"\r" in data:
         return data.replace(b"\r", b"\n")
     return data
-
-
-def _iter_folder(name: str, seen: set[tuple[int, int]]) -> Iterator[RawMessage | Problem]:
-    try:
-        identity = Path(name).stat()
-        if (identity.st_dev, identity.st_ino) in seen:
-            return  # a symbolic link back to a folder being read: read it once
-        seen.add((identity.st_dev, identity.st_ino))
-        if _is_maildir(name):
-            files = _maildir_files(name)
-            folders: list[str] = []
-        else:
-            files, folders = _folder_entries(name)
-    except OSError as error:
-        yield Problem(name, None, f"cannot list folder: {error.strerror or error}")
-        return
-    for file in files:
-        yield from _iter_file(file)
-    for folder in folders:
-        yield from _iter_folder(folder, seen)
-
-
-def _is_maildir(name: str) -> bool:
-    return (Path(name) / "cur").is_dir() and (Path(name) / "new").is_dir()
-
-
-def _maildir_files(name: str) -> list[str]:
-    # Sorted by file name across cur/ and new/: Maildir names begin with the
-    # delivery time, so this is (nearly) arrival order.
-    found: list[tuple[str, str]] = []
-    for sub in ("cur", "new"):
-        with os.scandir(Path(name) / sub) as entries:
-            found.extend(
-                (entry.name, entry.path)
-                for entry in entries
-                if not entry.name.startswith(".") and entry.is_file()
-            )
-    return [path for _, path in sorted(found)]
-
-
-def _folder_entries(name: str) -> tuple[list[str], list[str]]:
-    files: list[str] = []
-    folders: list[str] = []
-    with os.scandir(name) as scanned:
-        entries = sorted(scanned, key=lambda entry: entry.name)
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
-        if entry.is_dir():
-            folders.append(entry.path)
-        elif entry.is_file():
-            files.append(entry.path)
-    return files, folders

@@ -42,7 +42,7 @@ def split_mbox(chunks: Iterable[bytes]) -> Iterator[bytes]:
             del buffer[:leading]
             started = bool(buffer)
         if separator is None:
-            separator = _separator_for(buffer)
+            separator = separator_for(buffer)
             if separator is None:
                 continue
         start = 0
@@ -64,8 +64,11 @@ def split_mbox(chunks: Iterable[bytes]) -> Iterator[bytes]:
         yield _message(buffer, 0, end, separator)
 
 
-def _separator_for(buffer: bytearray) -> bytes | None:
-    # The first line ending shows the style. None: not seen yet, read more.
+def separator_for(buffer: bytes | bytearray) -> bytes | None:
+    """The mbox separator for the line-ending style of `buffer`'s first line.
+
+    None when `buffer` ends before its first line does.
+    """
     end = buffer.find(b"\n")
     cr = buffer.find(b"\r", 0, end if end >= 0 else len(buffer))
     if cr >= 0 and cr + 1 < len(buffer) and buffer[cr + 1] != ord("\n"):
