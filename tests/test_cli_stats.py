@@ -143,3 +143,22 @@ class TestBadInput:
             f"bouncetool: error: {sent}, line 2: sent must be a whole number, got 'lots'"
         )
         assert result.stdout == ""
+
+    def test_missing_ledger(self, tmp_path: Path) -> None:
+        absent = tmp_path / "nowhere.sqlite3"
+        result = run_cli(["stats", "--state", absent])
+        assert result.exit_code == 2
+        assert result.stderr.strip() == (
+            f"bouncetool: error: {absent}: no ledger here yet; read bounces into it first"
+        )
+        assert not absent.exists()
+
+    def test_ledger_from_environment(self, ledger: Path) -> None:
+        result = run_cli(["stats", "--by", "kind"], env={"BOUNCETOOL_STATE": str(ledger)})
+        assert jsonl(result.stdout)[0]["events"] == 28
+
+    def test_report_into_missing_folder(self, ledger: Path, tmp_path: Path) -> None:
+        target = tmp_path / "absent" / "report.html"
+        result = run_cli(["stats", "--state", ledger, "--html", target])
+        assert result.exit_code == 2
+        assert f"{target}: cannot write the report: No such file or directory" in result.stderr

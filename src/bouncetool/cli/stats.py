@@ -13,7 +13,7 @@ import typer
 
 from bouncetool.cli.app import app
 from bouncetool.cli.terminal import stderr
-from bouncetool.errors import BounceToolError
+from bouncetool.errors import BounceToolError, StateError
 from bouncetool.language import resolve_lang
 from bouncetool.model import Lang
 from bouncetool.render import OutputFormat
@@ -91,8 +91,13 @@ def stats_command(
 
 def _summarise_ledger(state: Path | None, since: datetime | None, sent: SentCounts) -> Report:
     from bouncetool.state import Ledger
+    from bouncetool.state.location import resolve_state_path
 
-    with Ledger.open(state) as ledger:
+    location = resolve_state_path(state)
+    if not location.exists():
+        # Opening would create an empty ledger and report zeros: say what is wrong instead.
+        raise StateError(f"{location}: no ledger here yet; read bounces into it first")
+    with Ledger.open(location) as ledger:
         return summarise(ledger.events(since), sent=sent)
 
 
