@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bouncetool.model import Event, Lang
+from bouncetool.model import Event, Kind, Lang
 from bouncetool.report_html import render_html, write_html
 from bouncetool.stats import SentCounts, summarise
 from tests.png import read_pixels
@@ -36,6 +36,7 @@ class Page(HTMLParser):
         self.text: list[str] = []
         self.chart: str | None = None
         self.segments: Counter[str] = Counter()
+        self.bars: dict[str, int] = {}
         self.feed(text)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -43,6 +44,7 @@ class Page(HTMLParser):
         self.tags.append((tag, attributes))
         if tag == "svg":
             self.chart = attributes.get("data-chart")
+            self.bars[self.chart or "?"] = int(attributes.get("data-bars") or 0)
         if tag == "rect" and "seg" in (attributes.get("class") or "").split():
             self.segments[self.chart or "?"] += 1
 
@@ -124,6 +126,23 @@ class TestCharts:
         weeks = [t for t in page.text if t.startswith("2026-W") and "·" not in t]
         assert weeks == [f"2026-W{w:02d}" for w in range(2, 12)]
         assert "Nedoručené zprávy po týdnech podle druhu" in page.text
+
+    @pytest.mark.parametrize(
+        ("days", "unit", "bars"),
+        [
+            (62, "dnech", 63),  # 62 days apart: still one bar per day
+            (3 * 365, "měsících", 36),  # 2027-01 .. 2029-12
+            (20 * 365, "letech", 20),  # 2027 .. 2046
+        ],
+    )
+    def test_longer_periods_coarser_bars(self, days: int, unit: str, bars: int) -> None:
+        start = datetime(2027, 1, 1, 12, tzinfo=UTC)
+        events = [event("a@x.cz", when=start.isoformat())]
+        events.append(event("b@x.cz", Kind.SOFT, when=(start + timedelta(days=days)).isoformat()))
+        page = Page(render_html(summarise(events), Lang.CS))
+        assert f"Nedoručené zprávy po {unit} podle druhu" in page.text
+        assert page.bars["timeline"] == bars
+        assert page.segments["timeline"] == 2
 
     def test_top_limits_rankings(self) -> None:
         events = [event(f"u@d{i}.cz") for i in range(15)]
