@@ -155,6 +155,25 @@ class TestCharts:
         assert not page.segments
 
 
+class TestCampaigns:
+    """The campaigns table shows rates only when known, and never hides a campaign with them."""
+
+    def test_rates_shown_for_known_campaigns(self) -> None:
+        events = [event(f"u{i}@x.cz", campaign=f"c{i:02d}") for i in range(30)]
+        report = summarise(events, sent=SentCounts(campaigns={"quiet": 100, "c05": 20}))
+        text = render_html(report, Lang.EN)
+        campaigns = text.split('id="campaigns"')[1]
+        assert ">Bounce rate<" in campaigns
+        assert '<td class="name">quiet</td>' in campaigns  # 0 events, but its rate is known
+        assert "5.0%" in campaigns  # c05: 1 of 20
+        assert campaigns.count("<tr>") == 1 + 20  # header + the 20-row limit
+
+    def test_no_rate_columns_without_sent(self) -> None:
+        campaigns = render_html(summarise(small_ledger()), Lang.EN).split('id="campaigns"')[1]
+        assert "Bounce rate" not in campaigns
+        assert ">Sent<" not in campaigns
+
+
 class TestLanguage:
     """Headings follow --lang: Czech when cs."""
 

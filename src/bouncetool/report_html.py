@@ -117,6 +117,7 @@ svg .label{font-size:12px;fill:var(--ink)}
 th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--line);vertical-align:top}
 td.n,th.n{text-align:right;white-space:nowrap}
 code{font-size:12px;word-break:break-word;color:var(--muted)}
+td.name{overflow-wrap:anywhere;min-width:8em}
 """
 
 
@@ -294,23 +295,29 @@ def _reasons(report: Report, lang: Lang, top: int) -> str:
 
 def _campaigns(report: Report, lang: Lang, top: int) -> str:
     t = _texts(lang)
+    groups = report.groups[Dimension.CAMPAIGN]
+    # Campaigns whose number sent is known always show (their rates are the point),
+    # then the largest others up to the limit.
+    known = [g for g in groups if g.sent]
+    shown = known + [g for g in groups if not g.sent][: max(top, 20) - len(known)]
+    names = ["events", "addresses", "hard", "soft", "complaint"]
+    names += ["sent", "bounce_rate", "complaint_rate"] if known else []
     rows = []
-    for g in report.groups[Dimension.CAMPAIGN][: max(top, 20)]:
-        rates = [
-            format_percent(r, lang) if r is not None else "–"
-            for r in (g.bounce_rate, g.complaint_rate)
+    for g in shown:
+        cells = [
+            format_number(v, lang) for v in (g.events, g.addresses, g.hard, g.soft, g.complaint)
         ]
+        if known:
+            cells.append(format_number(g.sent, lang) if g.sent else "–")
+            cells += [
+                format_percent(r, lang) if r is not None else "–"
+                for r in (g.bounce_rate, g.complaint_rate)
+            ]
+        label = g.key or TEXTS["none"][0 if lang is Lang.CS else 1]
         rows.append(
-            f"<tr><td>{escape(g.key or TEXTS['none'][0 if lang is Lang.CS else 1])}</td>"
-            + "".join(
-                f'<td class="n">{format_number(v, lang)}</td>'
-                for v in (g.events, g.addresses, g.hard, g.soft, g.complaint)
-            )
-            + f'<td class="n">{format_number(g.sent, lang) if g.sent else "–"}</td>'
-            + "".join(f'<td class="n">{escape(r)}</td>' for r in rates)
+            f'<tr><td class="name">{escape(label)}</td>'
+            + "".join(f'<td class="n">{escape(c)}</td>' for c in cells)
             + "</tr>"
         )
-    names = ("events", "addresses", "hard", "soft", "complaint", "sent")
     head = f"<tr><th>{t['campaign']}</th>" + "".join(f'<th class="n">{t[n]}</th>' for n in names)
-    head += f'<th class="n">{t["bounce_rate"]}</th><th class="n">{t["complaint_rate"]}</th></tr>'
-    return _section("campaigns", t["campaigns"], _table(head, rows))
+    return _section("campaigns", t["campaigns"], _table(head + "</tr>", rows))
