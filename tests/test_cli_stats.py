@@ -86,9 +86,21 @@ class TestMachineOutput:
         assert rows["dec"]["bounce_rate"] == "0.15"
         assert "CRITICAL: Campaign dec: bounce rate 15.0%" in result.stderr
 
-    def test_since_filters_by_bounce_date(self, ledger: Path) -> None:
-        result = run_cli(["stats", "--state", ledger, "--since", "7d", "--format", "jsonl"])
-        assert jsonl(result.stdout)[0]["events"] == 25
+    @pytest.mark.parametrize(
+        ("since", "events"),
+        [
+            ("7d", 25),  # the hard bounces are 2 days old, the soft ones 20
+            ("1w", 25),
+            ("24h", 0),
+            ("3w", 28),
+            ((NOW - timedelta(days=10)).date().isoformat(), 25),
+            ("2000-01-01T00:00:00+01:00", 28),
+        ],
+    )
+    def test_since_filters_by_bounce_date(self, ledger: Path, since: str, events: int) -> None:
+        result = run_cli(["stats", "--state", ledger, "--since", since, "--format", "jsonl"])
+        assert result.exit_code == 0, result.stderr
+        assert jsonl(result.stdout)[0]["events"] == events
 
     def test_jsonl_is_the_default_off_a_terminal(self, ledger: Path) -> None:
         result = run_cli(["stats", "--state", ledger, "--by", "kind"])
