@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from bouncetool.figures import format_number, format_percent
+from bouncetool.figures import czech_plural, format_number, format_percent
 from bouncetool.model import Lang
 
 if TYPE_CHECKING:
@@ -168,7 +168,8 @@ def _rate_texts(code: str, subject: str, count: int, sent: int, level: float) ->
     where_en = f"Campaign {subject}" if subject else "In total"
     if code == "bounce-rate":
         return (
-            f"{where_cs}: míra nedoručitelnosti {rate_cs} ({count_cs} adres z {sent_cs}) "
+            f"{where_cs}: míra nedoručitelnosti {rate_cs} ({count_cs} "
+            f"{czech_plural(count, 'adresa', 'adresy', 'adres')} z {sent_cs}) "
             f"je nad {level_cs}. Velcí poskytovatelé při takové míře prověřují odesílatele: "
             "vyčistěte seznam (bouncetool clean).",
             f"{where_en}: bounce rate {rate_en} ({count_en} addresses of {sent_en}) is over "
