@@ -202,7 +202,8 @@ def _domain_alerts(domains: Sequence[Group], t: Thresholds) -> Iterator[Alert]:
             continue
         share = hard / all_hard
         cs = (
-            f"{domain}: {format_number(hard, Lang.CS)} adres s trvalou chybou (hard bounce), "
+            f"{domain}: {format_number(hard, Lang.CS)} "
+            f"{czech_plural(hard, 'adresa', 'adresy', 'adres')} s trvalou chybou (hard bounce), "
             f"{format_percent(share, Lang.CS)} všech trvalých chyb; běžná velká doména jich má "
             f"{format_number(baseline, Lang.CS)}. Pokud {domain} netvoří tak velkou část vašeho "
             "seznamu, je tam mnoho neplatných adres (starý nebo koupený seznam?): "
@@ -226,7 +227,9 @@ def _block_alerts(blocks: SenderBlocks, t: Thresholds) -> Iterator[Alert]:
         domains = ", ".join(sorted(blocks.domains[provider]))
         name = provider if domains == provider else f"{provider} ({domains})"
         cs = (
-            f"{name}: {format_number(count, Lang.CS)} adres odmítnuto kvůli odesílateli (blokace, "
+            f"{name}: {format_number(count, Lang.CS)} "
+            f"{czech_plural(count, 'adresa odmítnuta', 'adresy odmítnuty', 'adres odmítnuto')} "
+            "kvůli odesílateli (blokace, "
             "pověst, SPF/DKIM/DMARC). To je problém pověsti odesílatele, ne seznamu: tyto "
             "kontakty nemažte, zkontrolujte blacklisty a SPF, DKIM, DMARC a požádejte "
             "poskytovatele o odblokování."
