@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from itertools import compress
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO
 
 from bouncetool.addresses import normalise_address
 from bouncetool.atomicwrite import AtomicFiles
@@ -58,13 +58,11 @@ SyntaxCheck = Callable[[str], "str | None"]
 """`check_syntax(address)`: None when valid, else the reason."""
 
 
-class DomainCheck(Protocol):
-    """Looks domains up; returns the dead ones with ``"nxdomain"`` or ``"null-mx"``.
+DomainCheck = Callable[[Collection[str]], Mapping[str, str]]
+"""Looks domains up; returns the dead ones with ``"nxdomain"`` or ``"null-mx"``.
 
-    Domains that did not answer (timeout, SERVFAIL) are not dead: leave them out.
-    """
-
-    def __call__(self, domains: Collection[str]) -> Mapping[str, str]: ...
+Domains that did not answer (timeout, SERVFAIL) are not dead: they are left out.
+"""
 
 
 @dataclass(frozen=True, slots=True)

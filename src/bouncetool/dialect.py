@@ -114,8 +114,13 @@ def split_lines(text: str) -> list[str]:
     return lines
 
 
-def iter_line_chunks(handle: BinaryIO, size: int = CHUNK) -> Iterator[tuple[int, bytes]]:
-    """(offset, bytes) pieces of a file, each ending at a line end except perhaps the last."""
+def iter_line_chunks(handle: BinaryIO, size: int | None = None) -> Iterator[tuple[int, bytes]]:
+    """(offset, bytes) pieces of a file, each ending at a line end except perhaps the last.
+
+    Pieces are about `size` bytes (default `CHUNK`, read at call time so tests
+    can make it tiny and put piece boundaries everywhere).
+    """
+    size = size or CHUNK
     offset = 0
     carry = b""
     while True:
@@ -277,7 +282,7 @@ def detect_dialect(path: Path) -> Dialect:
 
 
 def _pick_delimiter(text: str, complete: bool) -> str:
-    """The candidate that splits the header into most columns with every sample row alike."""
+    """The candidate that splits the header into most columns, most sample rows alike."""
     best, best_columns = ",", 1
     for candidate in DELIMITERS:
         try:
@@ -285,8 +290,9 @@ def _pick_delimiter(text: str, complete: bool) -> str:
         except ContactsError:
             continue
         columns = len(rows[0])
-        consistent = all(len(row) == columns for row in rows[1:])
-        if consistent and columns > best_columns:
+        # Most rows must agree with the header: one ragged row must not hide the delimiter.
+        agreeing = sum(len(row) == columns for row in rows[1:])
+        if agreeing * 2 >= len(rows) - 1 and columns > best_columns:
             best, best_columns = candidate, columns
     return best
 
