@@ -348,3 +348,39 @@ class TestAnnotate:
         annotate(path, BOUNCED)
         with pytest.raises(ContactsError, match="already has a bounce_status column"):
             annotate(tmp_path / "excel-cs-cp1250.annotated.csv", BOUNCED)
+
+
+class TestLateEncodingEvidence:
+    """A UTF-8 head is trusted while the rest is checked alongside; a late surprise is handled."""
+
+    @pytest.fixture(autouse=True)
+    def _small_head(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import bouncetool.dialect
+
+        monkeypatch.setattr(bouncetool.dialect, "HEAD", 256)
+
+    def _write(self, path: Path, tail: bytes) -> None:
+        rows = b"".join(b"Jan;jan%d@seznam.cz\r\n" % n for n in range(100))
+        path.write_bytes(b"Jmeno;E-mail\r\n" + rows + tail)
+
+    def test_windows_1250_after_ascii_head(self, tmp_path: Path) -> None:
+        path = tmp_path / "list.csv"
+        self._write(path, "Šárka;sarka@email.cz\r\n".encode("cp1250"))
+        summary = clean(path, statuses(status("sarka@email.cz")), CleanOptions(lang=Lang.CS))
+        assert summary.dialect.encoding == "cp1250"
+        removed = (tmp_path / "list.removed.csv").read_bytes()
+        assert "Šárka;sarka@email.cz;userunknown".encode("cp1250") in removed
+
+    def test_no_encoding_fits_late(self, tmp_path: Path) -> None:
+        path = tmp_path / "list.csv"
+        self._write(path, b"Bad\x81;bad@email.cz\r\n")
+        with pytest.raises(ContactsError, match=r"list.csv, line 102: byte 0x81"):
+            clean(path, statuses(status("jan1@seznam.cz")), CleanOptions())
+        assert [p.name for p in tmp_path.iterdir()] == ["list.csv"]
+
+    def test_nul_late(self, tmp_path: Path) -> None:
+        path = tmp_path / "list.csv"
+        self._write(path, b"Bad\x00;bad@email.cz\r\n")
+        with pytest.raises(ContactsError, match=r"list.csv, line 102: a NUL byte"):
+            clean(path, statuses(status("jan1@seznam.cz")), CleanOptions())
+        assert [p.name for p in tmp_path.iterdir()] == ["list.csv"]

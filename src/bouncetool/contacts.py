@@ -24,7 +24,13 @@ from bouncetool.addresses import normalise_address
 from bouncetool.atomicwrite import AtomicFiles
 from bouncetool.columns import find_column, find_email_column
 from bouncetool.csvstream import Batch, iter_batches
-from bouncetool.dialect import Dialect, detect_dialect, split_line_end
+from bouncetool.dialect import (
+    Dialect,
+    EncodingChangedError,
+    EncodingCheck,
+    detect_dialect,
+    split_line_end,
+)
 from bouncetool.duplicates import Duplicate, DuplicateFinder, Visits, duplicates
 from bouncetool.errors import ContactsError
 from bouncetool.model import AddressStatus, Lang
@@ -149,12 +155,22 @@ def clean(
     nothing is written.
     """
     options = options or CleanOptions()
-    dialect = detect_dialect(path)
+    try:
+        return _clean(path, detect_dialect(path, whole=False), statuses, options)
+    except EncodingChangedError:
+        # A non-UTF-8 byte after a UTF-8 head: read it all and start over.
+        return _clean(path, detect_dialect(path), statuses, options)
+
+
+def _clean(
+    path: Path, dialect: Dialect, statuses: Mapping[str, AddressStatus], options: CleanOptions
+) -> CleanSummary:
     layout = _Layout.of(path, dialect, options.email_column, options.engagement_column)
     triage = Triage.build(
         path,
         dialect.encoding,
         statuses,
+        last_column=layout.email_is_last(dialect),
         lang=options.lang,
         check_syntax=options.check_syntax,
         suggest=options.suggest,
@@ -165,7 +181,8 @@ def clean(
     if options.check_domains is not None:
         domains = _collect_domains(path, dialect, layout, triage.keys)
         triage.learn_dead_domains(options.check_domains(sorted(domains)))
-    return _CleanRun(path, dialect, layout, triage, options).execute()
+    with EncodingCheck(path, dialect) as check:
+        return _CleanRun(path, dialect, layout, triage, options, check.confirm).execute()
 
 
 def annotate(
@@ -182,7 +199,7 @@ def annotate(
     layout = _Layout.of(path, dialect, options.email_column, None)
     output = options.output or sibling(path, "annotated")
     _refuse_same(path, [output])
-    keys = Keys(dialect.encoding)
+    keys = Keys(dialect.encoding, last_column=layout.email_is_last(dialect))
     lookup = {normalise_address(key).encode(): status for key, status in statuses.items()}
     tails: dict[str, bytes] = {}
     plain_tail = dialect.format_fields(["ok", "", "", "", "0", "", ""])
@@ -241,6 +258,10 @@ class _Layout:
 
     columns: tuple[int, ...]
 
+    def email_is_last(self, dialect: Dialect) -> bool:
+        """True when the address is the last column (its field ends with the CR of CRLF)."""
+        return self.columns[0] == len(dialect.header) - 1
+
     @classmethod
     def of(cls, path: Path, dialect: Dialect, email: str | None, engagement: str | None) -> _Layout:
         if email:
@@ -296,6 +317,7 @@ class _CleanRun:
     layout: _Layout
     triage: Triage
     options: CleanOptions
+    confirm: Callable[[], None]  # raises when the file turned out not to be what was assumed
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)
     preview: list[Removal] = field(default_factory=list)
     rows: int = 0
@@ -331,6 +353,7 @@ class _CleanRun:
                 self._tally(batch, exits)
                 if sinks is not None:
                     self._write(batch, exits, sinks)
+            self.confirm()
             removed_count = sum(self.counts.values())
             changed = bool(removed_count or self.reactivated)
             written: tuple[Path, ...] = ()

@@ -80,9 +80,9 @@ class _Reader:
         pieces = lines
         delimiter = self.dialect.delimiter.encode()
         expected = len(self.dialect.header) - 1
-        counts = list(map(bytes.count, lines, repeat(delimiter)))
         blank: set[int] = set()
-        if counts.count(expected) != len(counts):
+        if set(map(bytes.count, lines, repeat(delimiter))) - {expected}:
+            counts = list(map(bytes.count, lines, repeat(delimiter)))
             blank = self._blank_or_ragged(lines, counts, expected, line)
             filler = delimiter * expected
             lines = [filler if index in blank else text for index, text in enumerate(lines)]

@@ -17,11 +17,13 @@ whatever it finds, so the dialect is detected, never assumed:
 from __future__ import annotations
 
 import csv
+import os
 import re
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Self
 
 import numpy as np
 
@@ -55,6 +57,7 @@ class Dialect:
     header: tuple[str, ...]  # column names (for a file without header: "1", "2", ...)
     first_row: tuple[str, ...]  # the first row's values (the header itself when there is one)
     header_size: int  # bytes of BOM + header row including its line end (0 without header)
+    verified: bool = True  # False: only the head was checked for UTF-8 (see EncodingCheck)
 
     @property
     def label(self) -> str:
@@ -121,21 +124,12 @@ def iter_line_chunks(handle: BinaryIO, size: int | None = None) -> Iterator[tupl
     """
     size = size or CHUNK
     offset = 0
-    carry = b""
-    while True:
-        block = handle.read(size)
-        if not block:
-            break
-        data = carry + block if carry else block
-        cut = data.rfind(b"\n") + 1
-        if cut == 0:
-            carry = data
-            continue
-        yield offset, data[:cut]
-        offset += cut
-        carry = data[cut:]
-    if carry:
-        yield offset, carry
+    while block := handle.read(size):
+        if not block.endswith(b"\n"):
+            # Finish the line: one small read instead of copying the block twice.
+            block += handle.readline()
+        yield offset, block
+        offset += len(block)
 
 
 def line_at(path: Path, offset: int) -> int:
@@ -152,8 +146,14 @@ def line_at(path: Path, offset: int) -> int:
     return newlines + 1
 
 
-def detect_encoding(path: Path) -> tuple[str, bytes]:
-    """The codec of `path` and its BOM; ContactsError naming the line when no encoding fits."""
+def detect_encoding(path: Path, *, whole: bool = True) -> tuple[str, bytes, bool]:
+    """The codec of `path`, its BOM, and whether the whole file was checked.
+
+    With `whole` False, a file whose first `HEAD` bytes are UTF-8 is taken as
+    UTF-8 without reading the rest (the caller checks the rest alongside, see
+    `EncodingCheck`): reading a gigabyte twice costs more than the cleaning.
+    ContactsError names the line when no encoding fits.
+    """
     with path.open("rb") as handle:
         start = handle.read(4)
     if start.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -161,21 +161,25 @@ def detect_encoding(path: Path) -> tuple[str, bytes]:
             f"{path}, line 1: the file is UTF-16; save it as UTF-8 or Windows-1250 CSV"
         )
     bom = BOM_UTF8 if start.startswith(BOM_UTF8) else b""
+    if not whole and _first_utf8_failure(path, limit=HEAD) is None:
+        return "utf-8", bom, path.stat().st_size <= HEAD
     failure = _first_utf8_failure(path)
     if failure is None:
-        return "utf-8", bom
+        return "utf-8", bom, True
     if bom:
         raise ContactsError(
             f"{path}, line {line_at(path, failure)}: "
             "the file starts with a UTF-8 BOM but these bytes are not UTF-8"
         )
-    return _single_byte_encoding(path), b""
+    return _single_byte_encoding(path), b"", True
 
 
-def _first_utf8_failure(path: Path) -> int | None:
-    """Offset of the first byte that is not UTF-8 (or is NUL), else None."""
+def _first_utf8_failure(path: Path, limit: int | None = None) -> int | None:
+    """Offset of the first byte that is not UTF-8 (or is NUL) in the first `limit` bytes."""
     with path.open("rb") as handle:
-        for offset, chunk in iter_line_chunks(handle):
+        for offset, chunk in iter_line_chunks(handle, limit):
+            if limit is not None and offset >= limit:
+                break
             nul = chunk.find(b"\x00")
             if nul >= 0:
                 raise ContactsError(
@@ -234,11 +238,15 @@ def _byte_at(path: Path, offset: int) -> int:
         return handle.read(1)[0]
 
 
-def detect_dialect(path: Path) -> Dialect:
-    """The dialect of the contact CSV at `path`; ContactsError (file and line) when unusable."""
+def detect_dialect(path: Path, *, whole: bool = True) -> Dialect:
+    """The dialect of the contact CSV at `path`; ContactsError (file and line) when unusable.
+
+    `whole` False trusts a UTF-8 head (see `detect_encoding`); the dialect's
+    `verified` then says whether the rest still needs an `EncodingCheck`.
+    """
     if not path.is_file():
         raise ContactsError(f"{path}: no such file")
-    encoding, bom = detect_encoding(path)
+    encoding, bom, verified = detect_encoding(path, whole=whole)
     with path.open("rb") as handle:
         head = handle.read(HEAD)
         complete = len(head) < HEAD
@@ -276,6 +284,7 @@ def detect_dialect(path: Path) -> Dialect:
         has_header=has_header,
         header=header,
         first_row=tuple(first),
+        verified=verified,
         header_size=header_size,
     )
 
@@ -327,3 +336,71 @@ def _recording(lines: list[str], consumed: list[str]) -> Iterator[str]:
     for line in lines:
         consumed.append(line)
         yield line
+
+
+class EncodingChangedError(Exception):
+    """The head of the file was UTF-8 but a later byte is not: detect again, reading it all."""
+
+
+class EncodingCheck:
+    """Checks, in a forked process, that the rest of a file is UTF-8 while the caller streams it.
+
+    The machine has more than one core and the check only reads: running it
+    alongside the clean hides its cost. `confirm` waits for the verdict.
+    """
+
+    def __init__(self, path: Path, dialect: Dialect) -> None:
+        self._path = path
+        self._pid = 0
+        self._pipe = -1
+        self._verdict = "ok"
+        if dialect.verified or dialect.encoding != "utf-8":
+            return
+        if not hasattr(os, "fork"):
+            self._verdict = _utf8_verdict(path)
+            return
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: check, report, leave without running any cleanup
+            os.close(read_end)
+            try:
+                os.write(write_end, _utf8_verdict(path).encode("utf-8"))
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        self._pid, self._pipe = pid, read_end
+        self._verdict = ""
+
+    def confirm(self) -> None:
+        """Wait for the check; EncodingChangedError or ContactsError when the file is not UTF-8."""
+        if self._pid:
+            with os.fdopen(self._pipe, "rb") as pipe:
+                self._verdict = pipe.read().decode("utf-8")
+            os.waitpid(self._pid, 0)
+            self._pid = 0
+        if self._verdict.startswith("error:"):
+            raise ContactsError(self._verdict.removeprefix("error:"))
+        if self._verdict == "changed":
+            raise EncodingChangedError(str(self._path))
+
+    def cancel(self) -> None:
+        """Stop the check (the caller failed before it needed the verdict)."""
+        if self._pid:
+            os.kill(self._pid, signal.SIGKILL)
+            os.waitpid(self._pid, 0)
+            os.close(self._pipe)
+            self._pid = 0
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.cancel()
+
+
+def _utf8_verdict(path: Path) -> str:
+    try:
+        failure = _first_utf8_failure(path)
+    except ContactsError as error:
+        return f"error:{error}"
+    return "ok" if failure is None else "changed"

@@ -89,12 +89,15 @@ def when(moment: datetime) -> str:
 class Keys:
     """Turns address fields into lookup keys: the UTF-8 bytes of `normalise_address(field)`."""
 
-    def __init__(self, encoding: str) -> None:
+    def __init__(self, encoding: str, *, last_column: bool = True) -> None:
         self._decode = codecs.getdecoder(encoding)
+        # The last column carries the CR of a CRLF line end; others need no
+        # stripping unless they hold spaces, which the odd-byte check catches.
+        self._strip = last_column
 
     def of(self, fields: list[bytes]) -> list[bytes]:
         """The key of each field, in order (b"" for an empty field)."""
-        keys = list(map(bytes.lower, map(bytes.strip, fields)))
+        keys = list(map(bytes.lower, map(bytes.strip, fields) if self._strip else fields))
         joined = b"\n".join(keys)
         # For plain ASCII, stripping and lower-casing IS the normalisation; one
         # pass over the joined keys tells whether any key needs the exact way.
@@ -130,6 +133,7 @@ class Triage:
         encoding: str,
         statuses: Mapping[str, AddressStatus],
         *,
+        last_column: bool = True,
         lang: Lang = Lang.EN,
         check_syntax: SyntaxCheck | None = None,
         suggest: Callable[[str], str | None] | None = None,
@@ -152,7 +156,7 @@ class Triage:
             path=path,
             encoding=encoding,
             lang=lang,
-            keys=Keys(encoding),
+            keys=Keys(encoding, last_column=last_column),
             lookup=lookup,
             check_syntax=check_syntax,
             suggest=suggest,
