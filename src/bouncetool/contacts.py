@@ -353,6 +353,7 @@ class _CleanRun:
                 self._tally(batch, exits)
                 if sinks is not None:
                     self._write(batch, exits, sinks)
+                    files.write_behind()
             self.confirm()
             removed_count = sum(self.counts.values())
             changed = bool(removed_count or self.reactivated)
