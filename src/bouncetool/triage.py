@@ -124,7 +124,6 @@ class Triage:
     cutoff: date | None = None
     engagement_column: str = ""
     _dates: dict[bytes, date | None] = field(default_factory=dict)
-    _suggested: dict[str, str | None] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -220,17 +219,8 @@ class Triage:
         return batch.fields[0][index].strip().decode(self.encoding)
 
     def suggestion(self, address: str) -> str | None:
-        """A likely correction of a typo in the domain (never applied), cached per domain."""
-        if self.suggest is None:
-            return None
-        local, _at, domain = address.rpartition("@")
-        if domain not in self._suggested:
-            suggested = self.suggest(address)
-            if suggested is not None and suggested.rpartition("@")[0] != local:
-                return suggested  # it changed more than the domain: not cacheable
-            self._suggested[domain] = suggested.rpartition("@")[2] if suggested else None
-        fixed = self._suggested[domain]
-        return f"{local}@{fixed}" if fixed else None
+        """A likely correction of a typo in the domain (never applied to the list)."""
+        return self.suggest(address) if self.suggest is not None else None
 
     def _syntax(self, batch: Batch, keys: list[bytes], exits: dict[int, Exit]) -> None:
         if self.check_syntax is None:

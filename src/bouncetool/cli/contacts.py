@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -62,6 +62,8 @@ def clean(  # noqa: PLR0917  (typer maps parameters to options)
     """Remove suppressed contacts; removed rows, with the reason, go to a separate file."""
     from bouncetool.contacts import CleanOptions
     from bouncetool.contacts import clean as clean_list
+    from bouncetool.syntax import check_syntax as syntax_check
+    from bouncetool.typos import suggest_address
 
     if unengaged_days is not None and engagement_column is None:
         raise ContactsError("--unengaged-days needs --engagement-column")
@@ -72,9 +74,9 @@ def clean(  # noqa: PLR0917  (typer maps parameters to options)
         removed=removed,
         reactivate=reactivate,
         dry_run=dry_run,
-        check_syntax=_syntax_checker() if check_syntax else None,
+        check_syntax=syntax_check if check_syntax else None,
         check_domains=_domain_checker() if check_dns else None,
-        suggest=_typo_suggester(),
+        suggest=suggest_address,
         unengaged_days=unengaged_days,
         engagement_column=engagement_column,
     )
@@ -126,85 +128,45 @@ def export_errors(  # noqa: PLR0917  (typer maps parameters to options)
     )
 
     try:
-        chosen = ExportFormat("csv" if csv_flag else fmt.lower())
+        output_format = ExportFormat("csv" if csv_flag else fmt.lower())
     except ValueError:
         raise ContactsError(f"--format {fmt!r}: expected csv or jsonl") from None
-    rows = error_rows(
-        load_statuses(state).values(),
-        kinds=parse_kinds(kind),
-        since=parse_since(since) if since else None,
-        lang=resolve_lang(lang),
-    )
+    from bouncetool.policy import Policy
+    from bouncetool.state import Ledger
+
+    kinds = parse_kinds(kind)
+    floor = parse_since(since) if since else None
+    with Ledger.open(state) as ledger:
+        chosen = ledger.error_addresses(Policy(), since=floor, kinds=kinds)
+    rows = error_rows(chosen, kinds=kinds, since=floor, lang=resolve_lang(lang))
     if output is None:
-        write_errors(rows, sys.stdout.buffer, chosen)
+        write_errors(rows, sys.stdout.buffer, output_format)
         sys.stdout.flush()
     else:
         with AtomicFiles() as files:
-            write_errors(rows, files.open(output), chosen)
+            write_errors(rows, files.open(output), output_format)
             files.commit()
     stderr().print(f"{len(rows)} error addresses exported", markup=False)
 
 
 def load_statuses(state: Path | None) -> Mapping[str, AddressStatus]:
     """The policy's decision for every address the ledger at `state` knows."""
-    import importlib
+    from bouncetool.policy import Policy
+    from bouncetool.state import Ledger
 
-    # The ledger lives in bouncetool.state / bouncetool.policy (another branch);
-    # imported by name until it is merged, then this becomes a plain import.
-    try:
-        ledger_module: Any = importlib.import_module("bouncetool.state")
-        policy_module: Any = importlib.import_module("bouncetool.policy")
-    except ModuleNotFoundError:
-        raise ContactsError("this build has no ledger (bouncetool.state)") from None
-    with ledger_module.Ledger.open(state) as ledger:
-        statuses: Mapping[str, AddressStatus] = ledger.address_statuses(
-            policy_module.Policy(), datetime.now(UTC)
-        )
-    return statuses
-
-
-def _syntax_checker() -> Callable[[str], str | None]:
-    module = _checks_module("bouncetool.syntax", "--check-syntax")
-    checker: Callable[[str], str | None] = module.check_syntax
-    return checker
+    with Ledger.open(state) as ledger:
+        return ledger.address_statuses(Policy(), datetime.now(UTC))
 
 
 def _domain_checker() -> Callable[[Collection[str]], Mapping[str, str]]:
-    module = _checks_module("bouncetool.dnscheck", "--check-dns")
+    from bouncetool.dnscheck import check_domains
 
     def dead_domains(domains: Collection[str]) -> Mapping[str, str]:
-        found = module.check_domains(domains)
-        return {domain: code for domain, status in found.items() if (code := _dead(status))}
+        # Only a domain that says it takes no mail goes; timeouts and SERVFAIL keep the row.
+        found = check_domains(domains)
+        return {domain: str(status) for domain, status in found.items() if status.removes}
 
     return dead_domains
-
-
-def _dead(status: Any) -> str | None:
-    """``nxdomain`` / ``null-mx`` for a domain that surely takes no mail, else None."""
-    text = str(getattr(status, "value", status)).lower().replace("_", "-")
-    if "nxdomain" in text:
-        return "nxdomain"
-    if "null" in text:
-        return "null-mx"
-    return None
-
-
-def _typo_suggester() -> Callable[[str], str | None] | None:
-    try:
-        module = _checks_module("bouncetool.typos", "typo suggestions")
-    except ContactsError:
-        return None
-    suggester: Callable[[str], str | None] = module.suggest_address
-    return suggester
-
-
-def _checks_module(name: str, feature: str) -> Any:
-    import importlib
-
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError:
-        raise ContactsError(f"{feature} is not available in this build ({name})") from None
 
 
 def _show_clean(summary: CleanSummary, dry_run: bool) -> None:
