@@ -384,3 +384,36 @@ class TestLateEncodingEvidence:
         with pytest.raises(ContactsError, match=r"list.csv, line 102: a NUL byte"):
             clean(path, statuses(status("jan1@seznam.cz")), CleanOptions())
         assert [p.name for p in tmp_path.iterdir()] == ["list.csv"]
+
+
+class TestOddShapes:
+    """Blank lines, a header alone, a list without header: handled, nothing lost."""
+
+    def test_blank_lines_stay(self, tmp_path: Path) -> None:
+        path = tmp_path / "list.csv"
+        path.write_bytes(b"name;email\r\nA;a@b.cz\r\n\r\nB;jan@seznam.cz\r\nC;c@d.cz\r\n\r\n")
+        summary = clean(path, statuses(status("jan@seznam.cz")), CleanOptions())
+        assert (summary.rows, summary.kept, summary.removed) == (3, 2, 1)
+        assert path.read_bytes() == b"name;email\r\nA;a@b.cz\r\n\r\nC;c@d.cz\r\n\r\n"
+
+    def test_header_only(self, tmp_path: Path) -> None:
+        path = tmp_path / "list.csv"
+        path.write_bytes(b"name;email\r\n")
+        summary = clean(path, statuses(status("jan@seznam.cz")), CleanOptions())
+        assert (summary.rows, summary.written) == (0, ())
+        assert path.read_bytes() == b"name;email\r\n"
+
+    def test_no_header_by_number(self, tmp_path: Path) -> None:
+        path = tmp_path / "list.csv"
+        path.write_bytes(b"Jan;jan@seznam.cz;Praha\nEva;eva@email.cz;Brno\n")
+        summary = clean(path, statuses(status("eva@email.cz")), CleanOptions(email_column="2"))
+        assert summary.removed == 1
+        assert path.read_bytes() == b"Jan;jan@seznam.cz;Praha\n"
+        removed = (tmp_path / "list.removed.csv").read_bytes()
+        assert removed.startswith(b"Eva;eva@email.cz;Brno;userunknown;hard;")
+
+    def test_last_line_without_line_end(self, tmp_path: Path) -> None:
+        path = tmp_path / "list.csv"
+        path.write_bytes(b"email,name\r\njan@seznam.cz,Jan\r\neva@email.cz,Eva")
+        clean(path, statuses(status("jan@seznam.cz")), CleanOptions())
+        assert path.read_bytes() == b"email,name\r\neva@email.cz,Eva"
