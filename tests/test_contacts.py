@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shutil
 from collections.abc import Collection, Mapping
 from datetime import date
@@ -156,6 +157,16 @@ class TestCleanRealFiles:
 
 class TestCleanOutputs:
     """Where clean writes: --output, --removed, dry run, nothing when nothing changes."""
+
+    def test_new_files_get_the_usual_mode(self, tmp_path: Path) -> None:
+        path = copy("excel-cs-cp1250.csv", tmp_path)
+        path.chmod(0o640)
+        clean(path, BOUNCED, CleanOptions())
+        umask = os.umask(0)
+        os.umask(umask)
+        assert path.stat().st_mode & 0o777 == 0o640
+        removed = tmp_path / "excel-cs-cp1250.removed.csv"
+        assert removed.stat().st_mode & 0o777 == 0o666 & ~umask
 
     def test_output_leaves_input(self, tmp_path: Path) -> None:
         path = copy("excel-cs-cp1250.csv", tmp_path)

@@ -46,6 +46,8 @@ class AtomicFiles:
         for target, temporary, _handle in self._pending:
             if target.exists():
                 shutil.copymode(target, temporary)
+            else:
+                temporary.chmod(_new_file_mode())  # mkstemp's 0600 is not what the user expects
             temporary.replace(target)
             folders.add(target.parent)
         self._pending.clear()
@@ -89,6 +91,12 @@ class AtomicFiles:
         trace: TracebackType | None,
     ) -> None:
         self.discard()
+
+
+def _new_file_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def keep_backup(original: Path, backup: Path) -> None:

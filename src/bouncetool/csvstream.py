@@ -74,7 +74,9 @@ class _Reader:
     def parse(self, data: bytes, offset: int, line: int) -> Batch:
         """One batch from `data` (whole records), starting at `offset` and `line`."""
         if QUOTE.encode() in data:
-            return self._parse_quoted(data, offset, line)
+            return self._parse_all_quoted(data, offset, line) or self._parse_quoted(
+                data, offset, line
+            )
         return self._parse_plain(data, offset, line)
 
     def _parse_plain(self, data: bytes, offset: int, line: int) -> Batch:
@@ -135,6 +137,45 @@ class _Reader:
             first = starts[:-1] if column == 0 else grid[:, column - 1] + 1
             last = ends if column == expected else grid[:, column]
             fields.append([data[a:b] for a, b in zip(first.tolist(), last.tolist(), strict=True)])
+        return Batch(data, offset, range(line, line + count), fields, frozenset(), starts=starts)
+
+    def _parse_all_quoted(self, data: bytes, offset: int, line: int) -> Batch | None:
+        """A block where every line is ``"a","b",...`` with no quote inside a field; else None.
+
+        Shops export lists with every field quoted; such a block is read with
+        vectorised scans like a plain one. Every line must start with a quote,
+        hold exactly two quotes per column, have exactly ``","`` between
+        fields and end right after its last quote: then each line is one
+        record and each field is the text between its two quotes.
+        """
+        width = len(self.dialect.header)
+        array = np.frombuffer(data, dtype=np.uint8)
+        ends = np.flatnonzero(array == 10)
+        if not data.endswith(b"\n"):
+            ends = np.append(ends, len(data))
+        count = len(ends)
+        quotes = np.flatnonzero(array == ord(QUOTE))
+        if not count or len(quotes) != count * width * 2:
+            return None
+        pairs = quotes.reshape(count, width, 2)
+        opening, closing = pairs[:, :, 0], pairs[:, :, 1]
+        starts = np.empty(count + 1, dtype=np.int64)
+        starts[0] = 0
+        starts[1:] = ends + 1
+        starts[-1] = min(int(starts[-1]), len(data))
+        tail = ends - closing[:, -1]
+        carriage = array[np.maximum(ends - 1, 0)] == 13
+        if not (
+            (opening[:, 0] == starts[:-1]).all()
+            and ((tail == 1) | ((tail == 2) & carriage)).all()
+            and (opening[:, 1:] == closing[:, :-1] + 2).all()
+            and (array[closing[:, :-1] + 1] == ord(self.dialect.delimiter)).all()
+        ):
+            return None
+        fields = []
+        for column in self.columns:
+            first, last = (opening[:, column] + 1).tolist(), closing[:, column].tolist()
+            fields.append([data[a:b] for a, b in zip(first, last, strict=True)])
         return Batch(data, offset, range(line, line + count), fields, frozenset(), starts=starts)
 
     def _blank_or_ragged(
