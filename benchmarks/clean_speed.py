@@ -135,9 +135,8 @@ def make_ledger(folder: Path, listing: Path) -> Path | None:
         return None
     from datetime import UTC, datetime
 
-    from bouncetool.state import Ledger
-
     from bouncetool.model import Blame, Bounce, Kind, Record, Verdict
+    from bouncetool.state import Ledger
 
     state = folder / "state.sqlite"
     verdict = Verdict(

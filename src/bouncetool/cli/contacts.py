@@ -29,7 +29,7 @@ EMAIL_HELP = "The column with the address, by name or 1-based number (default: f
 
 
 @app.command()
-def clean(  # noqa: PLR0917  (typer maps parameters to options)
+def clean(
     path: Path = typer.Argument(..., help="The contact CSV to clean."),
     state: Path | None = typer.Option(None, "--state", help=STATE_HELP),
     lang: str | None = typer.Option(None, "--lang", help=LANG_HELP),
@@ -104,7 +104,7 @@ def annotate(
 
 
 @app.command("export-errors")
-def export_errors(  # noqa: PLR0917  (typer maps parameters to options)
+def export_errors(
     state: Path | None = typer.Option(None, "--state", help=STATE_HELP),
     csv_flag: bool = typer.Option(False, "--csv", help="CSV output (the default)."),
     fmt: str = typer.Option("csv", "--format", help="csv or jsonl."),
