@@ -101,7 +101,8 @@ class Keys:
         joined = b"\n".join(keys)
         # For plain ASCII, stripping and lower-casing IS the normalisation; one
         # pass over the joined keys tells whether any key needs the exact way.
-        if joined.translate(None, _PLAIN) or b"xn--" in joined or b".\n" in joined + b"\n":
+        odd = joined.translate(None, _PLAIN) or b"xn--" in joined or b".\n" in joined
+        if odd or joined.endswith(b"."):
             for index, key in enumerate(keys):
                 if _ODD.search(key):
                     text = self._decode(fields[index])[0]
