@@ -45,8 +45,9 @@ import json, resource, subprocess, sys, time
 start = time.perf_counter()
 done = subprocess.run(sys.argv[1:], check=False, capture_output=True)
 seconds = time.perf_counter() - start
-peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"seconds": seconds, "peak_mb": peak_kb / 1024, "status": done.returncode,
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"seconds": seconds, "peak_mb": usage.ru_maxrss / 1024,
+                  "cpu": usage.ru_utime + usage.ru_stime, "status": done.returncode,
                   "stderr": done.stderr.decode("utf-8", "replace")[-2000:]}))
 """
 
@@ -99,6 +100,7 @@ class Measured:
 
     tool: str
     seconds: float
+    cpu_seconds: float  # user + system time of the process and its children: load-independent
     peak_mb: float
     kept_rows: int
 
@@ -186,7 +188,7 @@ def measure(tool: str, command: list[str], kept: Path) -> Measured:
         raise SystemExit(f"{tool} failed:\n{result['stderr']}")
     with kept.open("rb") as handle:
         lines = sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 24), b""))
-    return Measured(tool, result["seconds"], result["peak_mb"], lines - 1)
+    return Measured(tool, result["seconds"], result["cpu"], result["peak_mb"], lines - 1)
 
 
 def main() -> None:
@@ -233,12 +235,14 @@ def main() -> None:
             path.unlink(missing_ok=True)
         command = [sys.executable, "-c", script, str(source), str(listing), str(kept), str(removed)]
         results.append(measure(tool, command, kept))
-    print(f"{'tool':<24} {'rows':>12} {'kept':>12} {'wall s':>8} {'peak MB':>9}")
+    print(f"{'tool':<24} {'rows':>12} {'kept':>12} {'wall s':>8} {'cpu s':>7} {'peak MB':>9}")
     for item in results:
         print(
             f"{item.tool:<24} {args.rows:>12,} {item.kept_rows:>12,} "
-            f"{item.seconds:>8.1f} {item.peak_mb:>9.0f}"
+            f"{item.seconds:>8.1f} {item.cpu_seconds:>7.1f} {item.peak_mb:>9.0f}"
         )
+    load = os.getloadavg()[0]
+    print(f"load average at the end: {load:.1f} (other work on the machine stretches wall time)")
     if len({item.kept_rows for item in results}) != 1:
         raise SystemExit("the tools disagree on how many rows to keep")
     if args.keep:
