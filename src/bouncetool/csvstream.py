@@ -270,7 +270,9 @@ def iter_batches(path: Path, dialect: Dialect, columns: Sequence[int]) -> Iterat
                 continue
             pending = data[len(batch.data) :]
             pending_offset = start + len(batch.data)
-            line += batch.data.count(b"\n")
+            # Plain and simply quoted blocks hold one line per record; only the
+            # csv path has records that span lines (and a full count costs a pass).
+            line += batch.data.count(b"\n") if isinstance(batch.starts, list) else len(batch)
             yield batch
     if pending:
         raise ContactsError(f"{path}, line {line}: a quoted field that starts here never ends")
