@@ -428,3 +428,24 @@ class TestOddShapes:
         path.write_bytes(b"email,name\r\njan@seznam.cz,Jan\r\neva@email.cz,Eva")
         clean(path, statuses(status("jan@seznam.cz")), CleanOptions())
         assert path.read_bytes() == b"email,name\r\neva@email.cz,Eva"
+
+
+class TestLineNumbersAcrossBlocks:
+    """Errors name the right line however the file is cut into blocks."""
+
+    @pytest.mark.parametrize("chunk", [16, 64, 1 << 20])
+    def test_ragged_line_after_multiline_record(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+    ) -> None:
+        import bouncetool.dialect
+
+        monkeypatch.setattr(bouncetool.dialect, "CHUNK", chunk)
+        rows = [b"name;email;note"]
+        rows += [b"A%d;a%d@b.cz;x" % (n, n) for n in range(50)]
+        rows += [b'Q;q@b.cz;"two\nlines"']  # lines 52-53
+        rows += [b"B%d;b%d@b.cz;y" % (n, n) for n in range(50)]  # lines 54-103
+        rows += [b"bad;row"]  # line 104
+        path = tmp_path / "list.csv"
+        path.write_bytes(b"\n".join(rows) + b"\n")
+        with pytest.raises(ContactsError, match=r"list.csv, line 104: 2 fields"):
+            clean(path, {}, CleanOptions())
