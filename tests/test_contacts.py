@@ -346,6 +346,7 @@ class TestAnnotate:
         path = copy("shop-utf8-bom.csv", tmp_path)
         annotate(path, BOUNCED)
         lines = (tmp_path / "shop-utf8-bom.annotated.csv").read_bytes().split(b"\r\n")
+        assert lines[0].startswith(b'\xef\xbb\xbf"first_name"')  # the BOM stays
         assert lines[0].endswith(
             b'"city","bounce_status","bounce_kind","bounce_reason",'
             b'"bounce_category","bounce_count","last_bounce_at",'

@@ -208,6 +208,7 @@ def annotate(
     counts: Counter[str] = Counter()
     with AtomicFiles() as files:
         out = files.open(output)
+        out.write(dialect.bom)
         if dialect.has_header:
             out.write(dialect.header_line(_raw_header(path, dialect), list(ANNOTATE_COLUMNS)))
         for batch in iter_batches(path, dialect, layout.columns):
