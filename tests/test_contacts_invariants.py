@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 import bouncetool.dialect as dialect_module
 from bouncetool.addresses import normalise_address
 from bouncetool.columns import parse_engagement
-from bouncetool.contacts import REMOVED_COLUMNS, CleanOptions, clean
+from bouncetool.contacts import REMOVED_COLUMNS, AnnotateOptions, CleanOptions, annotate, clean
 from tests.statuses import status, statuses
 
 POOL = [
@@ -193,3 +193,39 @@ class TestCleanInvariants:
         if unengaged and (opened is None or (TODAY - opened).days > 30):
             return "reactivated"
         return "kept"
+
+
+class TestAnnotateInvariants:
+    """annotate keeps every row, in order, with its own fields first and seven more after."""
+
+    @settings(max_examples=100, deadline=None)
+    @given(
+        drawn=lists(),
+        bounced=st.sets(st.sampled_from(POOL)),
+        chunk=st.sampled_from([5, 64, 1 << 20]),
+    )
+    def test_every_row_kept(
+        self,
+        drawn: tuple[str, bytes, str, str, bool, list[list[str]]],
+        bounced: set[str],
+        chunk: int,
+    ) -> None:
+        encoding, bom, delimiter, _newline, _quote_all, _rows = drawn
+        saved = dialect_module.CHUNK
+        dialect_module.CHUNK = chunk
+        try:
+            with tempfile.TemporaryDirectory() as folder:
+                written = write(Path(folder), drawn)
+                out = Path(folder) / "annotated.csv"
+                known = statuses(*(status(address) for address in bounced))
+                summary = annotate(written.path, known, AnnotateOptions(output=out))
+                assert summary.rows == len(written.rows)
+                assert out.read_bytes().startswith(bom)
+                result = parse(out, encoding, bom, delimiter)
+                assert [row[:4] for row in result[1:]] == written.rows
+                for row, original in zip(result[1:], written.rows, strict=True):
+                    assert len(row) == 11
+                    hit = normalise_address(original[2]) in known
+                    assert row[4] == ("suppressed" if hit else "ok")
+        finally:
+            dialect_module.CHUNK = saved
