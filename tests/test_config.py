@@ -229,11 +229,6 @@ class TestMistakes:
         problems = problems_of(tmp_path, '[sources]\npath = "a"\n')
         assert any("line 1: 'sources' must be an array of tables" in p for p in problems)
 
-    def test_retention_shorter_than_window(self, tmp_path: Path) -> None:
-        text = '[[sources]]\npath = "a"\n[policy]\nwindow_days = 30\nretention_days = 10\n'
-        (problem,) = problems_of(tmp_path, text)
-        assert "line 5: [policy] 'retention_days' (10) must not be shorter" in problem
-
     def test_message_counts_the_rest(self, tmp_path: Path) -> None:
         with pytest.raises(InvalidConfigError, match=r"\(and 1 more\)$"):
             load_config(write(tmp_path, 'state = 1\nlog_file = 2\n[[sources]]\npath = "a"\n'))

@@ -355,12 +355,6 @@ class _Reader:
             retention_days=section.integer("retention_days", defaults.retention_days) or 1,
         )
         section.finish()
-        if settings.retention_days < settings.window_days:
-            section.problem(
-                "retention_days",
-                f"'retention_days' ({settings.retention_days}) must not be shorter than "
-                f"'window_days' ({settings.window_days}): the policy needs that history",
-            )
         return settings
 
     _IMAP_KEYS = ("password_env", "password_file", "ca_file", "read", "after_read", "timeout")
