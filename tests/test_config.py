@@ -63,7 +63,7 @@ action = "annotate"
 path = "errors.jsonl"
 format = "jsonl"
 kinds = ["hard", "complaint"]
-since_days = 60
+since = "60d"
 """
 
 
@@ -112,7 +112,7 @@ class TestFullConfig:
         )
         assert config.exports == (
             ExportConfig(
-                tmp_path / "errors.jsonl", ExportFormat.JSONL, (Kind.HARD, Kind.COMPLAINT), 60
+                tmp_path / "errors.jsonl", ExportFormat.JSONL, (Kind.HARD, Kind.COMPLAINT), "60d"
             ),
         )
 
@@ -195,12 +195,14 @@ class TestMistakes:
         [[exports]]
         path = "x.csv"
         kinds = ["hard", "bounced"]
+        since = "last week"
         """
         text = "\n".join(problems_of(tmp_path, text))
         assert "line 1: 'language' must be one of 'cs', 'en', not 'de'" in text
         assert "line 3: [[sources]] #1 imap://u@h: a password in the URL" in text
         assert "line 6: [[sources]] #2 after_read 'trash'" in text
-        assert "line 9: [[exports]] #1 unknown kind 'bounced'" in text
+        assert "line 9: [[exports]] #1 kind 'bounced' in 'kinds' is not one of hard" in text
+        assert "line 10: [[exports]] #1 'since' must be like 60d" in text
         assert "secret-pw" not in text
 
     def test_source_needs_exactly_one_of_path_and_imap(self, tmp_path: Path) -> None:

@@ -30,6 +30,8 @@ from bouncetool.imap import (
 from bouncetool.model import Kind, Lang
 
 E = TypeVar("E", bound=enum.Enum)
+ERROR_KINDS = ("hard", "soft", "complaint")  # what an export of error contacts can hold
+_SINCE_SPAN = re.compile(r"^\s*\d+\s*[dhw]\s*$")  # the export-errors --since spans
 
 
 class InvalidConfigError(ConfigError):
@@ -72,9 +74,9 @@ class ContactFile:
 
     path: Path
     action: ContactsAction
-    removed: Path | None = None  # clean: where removed rows go (default: beside the file)
-    output: Path | None = None  # annotate: where to write (default: the file itself)
-    backup: bool = True
+    removed: Path | None = None  # clean: where removed rows go (default: NAME.removed.csv)
+    output: Path | None = None  # annotate: where to write (default: NAME.annotated.csv)
+    backup: bool = True  # clean: keep the previous file as NAME.bak
     check_syntax: bool = False
     check_dns: bool = False
     email_column: str | None = None  # default: found by its name or content
@@ -93,8 +95,8 @@ class ExportConfig:
 
     path: Path
     format: ExportFormat = ExportFormat.CSV
-    kinds: tuple[Kind, ...] = ()  # empty: every kind
-    since_days: int | None = None  # only addresses that bounced within this many days
+    kinds: tuple[Kind, ...] = ()  # empty: every error kind (hard, soft, complaint)
+    since: str | None = None  # "60d", "12h", "2w" back from the run, or an ISO date
 
 
 @dataclass(frozen=True, slots=True)
@@ -435,7 +437,7 @@ class _Reader:
             path=path or self.folder,
             format=section.choice("format", ExportFormat, ExportFormat.CSV) or ExportFormat.CSV,
             kinds=kinds,
-            since_days=self.since_days(section),
+            since=self.since(section),
         )
         if path is None:
             section.problem(None, "'path' is required: where the export is written")
@@ -445,15 +447,26 @@ class _Reader:
     def kinds(self, section: _Section) -> tuple[Kind, ...]:
         kinds: list[Kind] = []
         for text in section.strings("kinds"):
-            try:
-                kinds.append(Kind(text.strip().lower()))
-            except ValueError:
-                allowed = ", ".join(kind.value for kind in Kind)
-                section.problem("kinds", f"unknown kind {text!r} in 'kinds' (known: {allowed})")
+            kind = text.strip().lower()
+            if kind not in ERROR_KINDS:
+                allowed = ", ".join(ERROR_KINDS)
+                section.problem("kinds", f"kind {text!r} in 'kinds' is not one of {allowed}")
+            else:
+                kinds.append(Kind(kind))
         return tuple(kinds)
 
-    def since_days(self, section: _Section) -> int | None:
-        return section.integer("since_days", None)
+    def since(self, section: _Section) -> str | None:
+        text = section.string("since")
+        if text is None or _SINCE_SPAN.match(text):
+            return text
+        try:
+            date.fromisoformat(text.strip())
+        except ValueError:
+            section.problem(
+                "since", f"'since' must be like 60d, 12h, 2w or 2026-10-01, not {text!r}"
+            )
+            return None
+        return text
 
 
 def _toml_type(value: object) -> str:
