@@ -6,7 +6,12 @@ valid, so the IMAP and `run` tests do not depend on it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+# Recent dates, so the ledger's retention (60 days back from the real clock) keeps them.
+BASE = datetime.now(UTC).replace(hour=8, minute=30, second=0, microsecond=0) - timedelta(days=10)
 
 
 def dsn(
@@ -17,13 +22,15 @@ def dsn(
     message_id: str | None = None,
     original_id: str | None = None,
     when: datetime | None = None,
+    also: Sequence[str] = (),
 ) -> bytes:
-    """A delivery status notification (RFC 3464) saying mail to `recipient` failed."""
-    when = when or datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
+    """A delivery status notification (RFC 3464) saying mail to `recipient` (and `also`) failed."""
+    when = when or BASE + timedelta(days=5)
     local = recipient.split("@", maxsplit=1)[0]
     message_id = message_id or f"<dsn-{local}-{status}-{when:%Y%m%d%H%M}@mx.example.net>"
-    original_id = original_id or f"<campaign-7-{local}@news.example.cz>"
-    date = when.strftime("%a, %d %b %Y %H:%M:%S +0000")
+    # One campaign a day: each day's mail to an address has its own Message-ID.
+    original_id = original_id or f"<campaign-{when:%Y%m%d}-{local}@news.example.cz>"
+    date = format_datetime(when)
     text = f"""\
 From: MAILER-DAEMON@mx.example.net (Mail Delivery System)
 To: news@example.cz
@@ -47,13 +54,7 @@ Content-Type: message/delivery-status
 Reporting-MTA: dns; mx.example.net
 Arrival-Date: {date}
 
-Final-Recipient: rfc822; {recipient}
-Original-Recipient: rfc822; {recipient}
-Action: failed
-Status: {status}
-Remote-MTA: dns; mail.{recipient.split("@")[1]}
-Diagnostic-Code: {diagnostic.format(recipient=recipient)}
-
+{"".join(_recipient_fields(address, status, diagnostic) for address in (recipient, *also))}\
 --BOUNDARY
 Content-Type: text/rfc822-headers
 
@@ -68,9 +69,21 @@ X-Campaign: listopad-2026
     return text.replace("\n", "\r\n").encode("ascii")
 
 
+def _recipient_fields(recipient: str, status: str, diagnostic: str) -> str:
+    return f"""\
+Final-Recipient: rfc822; {recipient}
+Original-Recipient: rfc822; {recipient}
+Action: failed
+Status: {status}
+Remote-MTA: dns; mail.{recipient.split("@")[1]}
+Diagnostic-Code: {diagnostic.format(recipient=recipient)}
+
+"""
+
+
 def soft_dsn(recipient: str, day: int) -> bytes:
-    """A mailbox-full (4.2.2) report for `recipient`, dated `day` days after 2026-11-01."""
-    when = datetime(2026, 11, 1, 9, 0, tzinfo=UTC) + timedelta(days=day)
+    """A mailbox-full (4.2.2) report for `recipient`, dated `day` days after `BASE`."""
+    when = BASE + timedelta(days=day)
     return dsn(
         recipient,
         status="4.2.2",
@@ -83,6 +96,7 @@ def plain_message(subject: str = "Hello") -> bytes:
     """Ordinary mail that landed in the bounce mailbox: not a bounce."""
     return (
         f"From: someone@example.org\r\nTo: news@example.cz\r\nSubject: {subject}\r\n"
-        "Message-ID: <plain-1@example.org>\r\nDate: Fri, 20 Nov 2026 10:00:00 +0000\r\n"
+        "Message-ID: <plain-1@example.org>\r\n"
+        f"Date: {format_datetime(BASE)}\r\n"
         "\r\nJust saying hello.\r\n"
     ).encode("ascii")

@@ -363,17 +363,16 @@ class _Reader:
 
     def source(self, section: _Section) -> SourceConfig | None:
         path, url = section.string("path"), section.string("imap")
-        if (path is None) == (url is None):
-            section.used.update(self._IMAP_KEYS)
+        if url is not None and path is None:
+            return self.imap_source(section, url)
+        section.used.update(self._IMAP_KEYS)  # known keys, even where they do not apply
+        if url is not None or path is None:
             section.problem(None, "give exactly one of 'path' or 'imap'")
             return None
-        if url is not None:
-            return self.imap_source(section, url)
         for key in self._IMAP_KEYS:
             if key in section.data:
-                section.used.add(key)
                 section.problem(key, f"'{key}' applies to 'imap' sources only")
-        if path is None or is_imap_url(path):
+        if is_imap_url(path):
             section.problem("path", "an IMAP URL goes in 'imap', not 'path'")
             return None
         return SourceConfig(path if path == "-" else str(self.resolve(path)))
