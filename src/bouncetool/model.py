@@ -216,6 +216,11 @@ class Event:
     bounced_at: datetime  # the bounce's own date (timezone-aware)
     read_at: datetime  # when bouncetool stored it
     source: str | None
+    # Added by the ledger (optional, so code that builds an Event by hand still works):
+    # the verdict's own words, so a decision can explain itself without the rule table.
+    explanation_cs: str | None = None
+    explanation_en: str | None = None
+    matched: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

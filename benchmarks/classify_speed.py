@@ -1,0 +1,225 @@
+"""How fast ``bouncetool classify`` reads a large mbox, against Sisimai on the same file.
+
+Builds an mbox of at least 20,000 messages from the corpus emails (in a
+temporary folder; nothing is committed), then times, in the same run:
+
+- ``bouncetool classify --format jsonl MBOX > /dev/null`` (a subprocess, as a
+  user runs it), and
+- Sisimai (Debian's ``libsisimai-perl``; installed with apt-get when missing):
+  ``Sisimai->dump(MBOX)``, which decodes every message into JSON like we do.
+
+It prints messages per second for both, the ratio, and peak memory: the
+largest single process (``getrusage``) and the whole process tree (PSS of the
+command and its workers, sampled every 20 ms, so shared pages count once).
+
+Usage: ``python benchmarks/classify_speed.py [--messages N] [--workers N] [--runs N]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+TARGET_RATIO = 8.0
+TARGET_PEAK_MB = 150.0
+_ESCAPE = re.compile(rb"^(>*From )", re.MULTILINE)
+_SISIMAI = (
+    'use Sisimai; my $j = Sisimai->dump($ARGV[0], "delivered" => 1); print length($j), "\\n";'
+)
+
+
+@dataclass(frozen=True)
+class Timing:
+    """One timed run of a command."""
+
+    seconds: float
+    largest_process_mb: float  # max RSS of the biggest single process
+    tree_peak_mb: float  # peak summed PSS of the process and its children
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Build the mbox, time both tools, print the comparison; 1 if a target is missed."""
+    args = _arguments(argv)
+    corpus = _corpus(args.corpus)
+    ensure_sisimai()
+    with tempfile.TemporaryDirectory(prefix="bouncetool-bench-") as folder:
+        mbox = Path(folder) / "bounces.mbox"
+        count = build_mbox(corpus / "emails", mbox, args.messages)
+        size_mb = mbox.stat().st_size / 1e6
+        print(f"mbox: {count:,} messages, {size_mb:.1f} MB (from {corpus / 'emails'})")
+        ours = best_of(args.runs, _bouncetool_command(mbox, args.workers))
+        theirs = best_of(1, ["perl", "-e", _SISIMAI, str(mbox)])
+    ours_rate, theirs_rate = count / ours.seconds, count / theirs.seconds
+    ratio = ours_rate / theirs_rate
+    print(_line("bouncetool classify", count, ours))
+    print(_line("Sisimai 4.25 (perl)", count, theirs))
+    print(f"ratio: {ratio:.1f}x Sisimai's messages/s (target >= {TARGET_RATIO:.0f}x)")
+    print(
+        f"bouncetool peak memory: {ours.largest_process_mb:.0f} MB largest process, "
+        f"{ours.tree_peak_mb:.0f} MB all processes (target <= {TARGET_PEAK_MB:.0f} MB)"
+    )
+    met = ratio >= TARGET_RATIO and ours.tree_peak_mb <= TARGET_PEAK_MB
+    print("targets met" if met else "TARGETS MISSED")
+    return 0 if met else 1
+
+
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=20_000, help="at least this many")
+    parser.add_argument("--workers", type=int, default=None, help="bouncetool --workers")
+    parser.add_argument("--runs", type=int, default=3, help="bouncetool runs (best is kept)")
+    parser.add_argument("--corpus", type=Path, default=None, help="the corpus folder")
+    return parser.parse_args(argv)
+
+
+def _corpus(given: Path | None) -> Path:
+    configured = given or Path(
+        os.environ.get("BOUNCETOOL_CORPUS", PROJECT.parent / "shared" / "corpus")
+    )
+    if not (configured / "emails").is_dir():
+        sys.exit(f"classify_speed: no corpus at {configured} (set BOUNCETOOL_CORPUS or --corpus)")
+    return configured
+
+
+def ensure_sisimai() -> None:
+    """Install Debian's libsisimai-perl when perl cannot load Sisimai."""
+    if (
+        subprocess.run(["perl", "-MSisimai", "-e1"], capture_output=True, check=False).returncode
+        == 0
+    ):
+        return
+    print("installing libsisimai-perl with apt-get ...", file=sys.stderr)
+    subprocess.run(["apt-get", "install", "-y", "-q", "libsisimai-perl"], check=True)
+
+
+def build_mbox(emails: Path, target: Path, at_least: int) -> int:
+    """Write the corpus messages again and again into `target` until it holds `at_least`.
+
+    Files that are already mboxes (start with a From line) go in as they are;
+    other files get a From line and their body ``From `` lines escaped (mboxrd).
+    Returns the number of messages written.
+    """
+    pieces: list[tuple[bytes, int]] = []
+    for path in sorted(emails.iterdir()):
+        data = path.read_bytes()
+        if not data.strip():
+            continue
+        if data.startswith(b"From "):
+            piece, count = data, len(re.findall(rb"(?:^|\n)From ", data))
+        else:
+            piece, count = (
+                b"From MAILER-DAEMON Mon Nov 23 10:00:00 2026\n" + _ESCAPE.sub(rb">\1", data),
+                1,
+            )
+        pieces.append((piece.rstrip(b"\r\n") + b"\n\n", count))
+    written = 0
+    with target.open("wb") as out:
+        while written < at_least:
+            for piece, count in pieces:
+                out.write(piece)
+                written += count
+    return written
+
+
+def _bouncetool_command(mbox: Path, workers: int | None) -> list[str]:
+    command = [sys.executable, "-m", "bouncetool", "classify", "--format", "jsonl", str(mbox)]
+    return [*command, "--workers", str(workers)] if workers else command
+
+
+def best_of(runs: int, command: list[str]) -> Timing:
+    """The fastest of `runs` timed runs of `command` (output to /dev/null)."""
+    return min((timed(command) for _ in range(runs)), key=lambda t: t.seconds)
+
+
+def timed(command: list[str]) -> Timing:
+    """Run `command` once with stdout to /dev/null; its wall time and peak memory."""
+    path = os.pathsep.join(filter(None, [str(PROJECT / "src"), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    with tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors, env=env)
+        sampler = _TreeSampler(process.pid)
+        sampler.start()
+        process.wait()
+        seconds = time.perf_counter() - start
+        sampler.stop()
+        errors.seek(0)
+        complaints = errors.read().decode("utf-8", "replace")
+    # Exit status 1 with one line per bad message is a finished run; a
+    # traceback is not.
+    if process.returncode not in (0, 1) or "Traceback" in complaints:
+        sys.exit(f"classify_speed: {command[:3]} failed ({process.returncode}):\n{complaints}")
+    if complaints:
+        print(
+            f"({len(complaints.splitlines())} lines on stderr, e.g. {complaints.splitlines()[0]})"
+        )
+    largest_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    # RUSAGE_CHILDREN keeps the maximum over every child so far; a run that
+    # stays below an earlier one cannot be told apart, so report the larger.
+    return Timing(seconds, max(largest_kb, before) / 1024, sampler.peak_kb / 1024)
+
+
+class _TreeSampler(threading.Thread):
+    """Samples the summed PSS (or RSS) of a process and its descendants."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak_kb = 0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(0.02):
+            self.peak_kb = max(self.peak_kb, sum(_memory_kb(p) for p in _tree(self.pid)))
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+
+def _tree(pid: int) -> list[int]:
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        try:
+            for task in Path(f"/proc/{current}/task").iterdir():
+                queue.extend(int(c) for c in (task / "children").read_text().split())
+        except OSError:
+            continue
+    return found
+
+
+def _memory_kb(pid: int) -> int:
+    for name, field in (("smaps_rollup", "Pss:"), ("status", "VmRSS:")):
+        try:
+            text = Path(f"/proc/{pid}/{name}").read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            if line.startswith(field):
+                return int(line.split()[1])
+    return 0
+
+
+def _line(name: str, count: int, timing: Timing) -> str:
+    return f"{name}: {count / timing.seconds:,.0f} messages/s ({timing.seconds:.2f} s)"
+
+
+if __name__ == "__main__":
+    if shutil.which("perl") is None:
+        sys.exit("classify_speed: perl is needed to run Sisimai")
+    sys.exit(main())

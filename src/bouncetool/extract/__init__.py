@@ -1,0 +1,92 @@
+"""Extracting bounced recipients from one message: ``parse_message(data) -> list[Bounce]``.
+
+Each format family lives in its own module with a docstring that describes
+the format. `EXTRACTORS` is the explicit order in which they are asked: the
+first that recognises the message decides, so specific formats (complaints,
+standard reports) come before vendor text formats, and the last-resort
+heuristics come last. A message nobody recognises gives one ``not-bounce``
+record, so nothing vanishes silently.
+
+When the standard report leaves a recipient without a diagnostic (Postfix and
+Courier put the reason only in the human-readable part), the text formats are
+asked too and their diagnostic is merged in by recipient.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from bouncetool.errors import BounceToolError
+from bouncetool.extract import (
+    arf,
+    autoreply,
+    dsn,
+    heuristic,
+    textformats,
+)
+from bouncetool.extract.finish import CAMPAIGN_HEADERS, finish, not_bounce
+from bouncetool.extract.mail import Found, Mail
+from bouncetool.extract.mime import normalise_newlines, parse_entity
+from bouncetool.model import Bounce
+
+__all__ = ["CAMPAIGN_HEADERS", "EXTRACTORS", "ExtractError", "parse_message"]
+
+Extractor = Callable[[Mail], "list[Found] | None"]
+
+EXTRACTORS: tuple[tuple[str, Extractor], ...] = (
+    ("arf", arf.extract),  # RFC 5965 complaints first: they are multipart/report too
+    ("dsn", dsn.extract),  # RFC 3464 / 6533, labelled, mislabelled or inline
+    ("autoreply", autoreply.extract),  # RFC 3834, after DSN: daemons say auto-replied too
+    ("text", textformats.extract),  # the vendor text formats, each in its own module
+    ("heuristic", heuristic.extract),  # last resort: a bounce-looking message, any layout
+)
+"""The extractors in the order they are asked; the first that finds something decides."""
+
+
+class ExtractError(BounceToolError):
+    """A message is so broken that not even a not-bounce record can be made of it."""
+
+
+def parse_message(
+    data: bytes, *, campaign_headers: Sequence[str] = CAMPAIGN_HEADERS
+) -> list[Bounce]:
+    """Every bounced recipient in one raw message; one ``not-bounce`` record if it is no bounce.
+
+    `campaign_headers` names the headers of the returned message that carry a
+    campaign id, most specific first. `source` and `message` of the records are
+    left None: the pipeline places them.
+    """
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise TypeError(f"parse_message wants bytes, not {type(data).__name__}")
+    try:
+        mail = Mail(parse_entity(normalise_newlines(bytes(data)).lstrip(b"\n")))
+        found = _extract(mail)
+        if not found:
+            return [not_bounce(mail)]
+        return [finish(item, mail, campaign_headers) for item in found]
+    except (ValueError, LookupError, UnicodeError, RecursionError) as error:
+        raise ExtractError(f"cannot read the message: {error}") from error
+
+
+def _extract(mail: Mail) -> list[Found] | None:
+    for name, extractor in EXTRACTORS:
+        found = extractor(mail)
+        if not found:
+            continue
+        if name == "dsn" and any(not item.diagnostic for item in found):
+            _merge_text_diagnostics(found, textformats.extract(mail) or [])
+        return found
+    return None
+
+
+def _merge_text_diagnostics(found: list[Found], texts: list[Found]) -> None:
+    by_recipient = {t.recipient.lower(): t for t in texts if t.recipient and t.diagnostic}
+    lone = texts[0] if len(texts) == 1 and len(found) == 1 else None
+    for item in found:
+        if item.diagnostic:
+            continue
+        text = by_recipient.get((item.recipient or "").lower()) or lone
+        if text is not None:
+            item.diagnostic = text.diagnostic
+            item.reply_code = item.reply_code or text.reply_code
+            item.remote_mta = item.remote_mta or text.remote_mta

@@ -1,0 +1,157 @@
+"""From what an extractor found to a `Bounce`: codes, kind, date and the original message.
+
+Shared by every format so the rules live once: a generic status (``5.0.0``)
+gives way to a more specific one in the diagnostic text; the reply code comes
+from the diagnostic; the kind follows the action (``delayed``, ``delivered``)
+and then the status class (5 = hard, 4 = soft); when nothing carries a code,
+the status is ``X.0.0`` of the known class (RFC 3463: "other or undefined").
+The returned message gives the original Message-ID, sender and campaign id.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+
+from bouncetool.extract.mail import Found, Mail
+from bouncetool.extract.mime import Headers
+from bouncetool.extract.textscan import (
+    clean_diagnostic,
+    find_address,
+    find_remote_mta,
+    find_reply_code,
+    find_status,
+)
+from bouncetool.model import Bounce, Kind
+
+CAMPAIGN_HEADERS: tuple[str, ...] = (
+    "X-Campaign-ID",
+    "X-Campaign",
+    "X-Mailer-RecptId",
+    "X-Newsletter-ID",
+    "X-Mailing-ID",
+    "X-Job",
+    "Feedback-ID",  # Gmail's feedback loop id: "campaign:customer:type:sender"
+    "List-Id",
+)
+"""Headers of the returned message that name the campaign, most specific first."""
+
+_DELIVERED_ACTIONS = ("delivered", "relayed", "expanded")
+_QUOTED_HEADER = re.compile(
+    r"^(message-id|from|return-path|x-[\w-]+|list-id|feedback-id)[ \t]*:[ \t]*(.+)$",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def finish(found: Found, mail: Mail, campaign_headers: Sequence[str]) -> Bounce:
+    """The `Bounce` for one found recipient of `mail`."""
+    diagnostic = clean_diagnostic(found.diagnostic)
+    status = _best_status(found.status, diagnostic)
+    reply_code = found.reply_code or find_reply_code(diagnostic, last=True)
+    kind = found.kind or _kind(found, status, reply_code)
+    if status is None and kind in (Kind.HARD, Kind.SOFT):
+        status = "5.0.0" if kind is Kind.HARD else "4.0.0"
+    if reply_code and status and reply_code[0] != status[0] and kind.is_failure:
+        reply_code = None  # a "250 OK" quoted inside a failure is not the failure's code
+    original = _original(mail)
+    return Bounce(
+        kind=kind,
+        recipient=found.recipient,
+        original_recipient=found.original_recipient,
+        action=found.action or _default_action(kind),
+        status=status if kind not in (Kind.COMPLAINT, Kind.AUTO_REPLY) else None,
+        reply_code=reply_code if kind not in (Kind.COMPLAINT, Kind.AUTO_REPLY) else None,
+        diagnostic=diagnostic,
+        remote_mta=found.remote_mta or find_remote_mta(diagnostic),
+        reporting_mta=found.reporting_mta,
+        date=iso_date(found.date) or iso_date(mail.header("date")),
+        original_message_id=_message_id(original.get("message-id")),
+        original_sender=find_address(original.get("from") or "")
+        or find_address(original.get("return-path") or ""),
+        campaign=_campaign(original, campaign_headers),
+        feedback_type=found.feedback_type,
+    )
+
+
+def not_bounce(mail: Mail) -> Bounce:
+    """The one record for a message that is no bounce."""
+    return Bounce(kind=Kind.NOT_BOUNCE, date=iso_date(mail.header("date")))
+
+
+def _best_status(status: str | None, diagnostic: str | None) -> str | None:
+    # The remote server's own code beats the reporting MTA's summary: "Status: 5.0.0"
+    # next to "550 5.1.1 user unknown" means 5.1.1, and Sendmail's "Status: 4.4.7"
+    # over "450 4.7.1 Client host rejected" hides the cause. When a relay quotes
+    # the next hop ("554 4.4.7 expired <421 4.4.2 timed out>", Amazon SES) the last
+    # code is the innermost cause.
+    in_text = find_status(diagnostic, last=True)
+    if status is None or in_text is None:
+        return status or in_text
+    if in_text[0] == status[0] or status.endswith(".0.0"):
+        return in_text
+    return status
+
+
+def _kind(found: Found, status: str | None, reply_code: str | None) -> Kind:
+    action = (found.action or "").lower()
+    if action == "delayed":
+        return Kind.DELAYED
+    if action in _DELIVERED_ACTIONS or (status or "").startswith("2."):
+        return Kind.DELIVERED
+    klass = (status or reply_code or "")[:1]
+    if klass == "4":
+        return Kind.SOFT
+    if klass == "5":
+        return Kind.HARD
+    return Kind.SOFT if found.permanent is False else Kind.HARD
+
+
+def _default_action(kind: Kind) -> str | None:
+    return "failed" if kind.is_failure else None
+
+
+def iso_date(value: str | None) -> str | None:
+    """An RFC 5322 date as ISO 8601 (None when absent or unreadable)."""
+    if not value:
+        return None
+    text = value.partition(";")[2] if ";" in value[:12] else value
+    if text[:4].isdigit() and "T" in text:
+        return _iso_passthrough(text.strip())
+    try:
+        return parsedate_to_datetime(text.strip()).isoformat()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def _iso_passthrough(text: str) -> str | None:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).isoformat()
+    except ValueError:
+        return None
+
+
+def _original(mail: Mail) -> Headers | dict[str, str]:
+    attached = mail.original_headers()
+    if attached is not None:
+        return attached
+    quoted: dict[str, str] = {}
+    for match in _QUOTED_HEADER.finditer(mail.body):
+        quoted.setdefault(match.group(1).lower(), match.group(2).strip())
+    return quoted
+
+
+def _message_id(value: str | None) -> str | None:
+    if not value:
+        return None
+    match = re.search(r"<[^<>\s]+>", value)
+    return match.group(0) if match else value.strip().split(" ")[0] or None
+
+
+def _campaign(original: Headers | dict[str, str], names: Sequence[str]) -> str | None:
+    for name in names:
+        value = original.get(name.lower())
+        if value:
+            return value.strip()
+    return None

@@ -1,0 +1,201 @@
+"""The engine behind the text formats: a `Layout` says where the report is and how recipients look.
+
+Most non-standard bounces share one shape: some boilerplate, then for each
+failed recipient a line naming the address (the *anchor*) followed by the
+server's words, then a marker after which the returned message is quoted.
+The vendors differ only in those lines, so each format module declares a
+`Layout` (how to recognise it, its anchors, where its report ends) and
+`read_layout` does the rest: cut the report, find the anchors, take each
+recipient's diagnostic from the paragraphs after its anchor.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bouncetool.extract.mail import TOP_WINDOW, Found, Mail
+from bouncetool.extract.textscan import REPLY, STATUS
+
+# Where the returned message starts, for every layout (each seen in the corpus's
+# qmail, Exim, Sendmail, Gmail, GMX, Notes, IMail, m-FILTER, McAfee, Zoho and others).
+END_OF_REPORT = re.compile(
+    r"^[ \t]*(?:-{2,}|={2,}|\*{2,})?[ \t]*(?:"
+    r"below this line is a copy of the message|this is a copy of the message"
+    r"|original message|unsent message follows|returned message|returned mail follows"
+    r"|the header of the original message|message headers follow|included is a copy"
+    r"|below is a copy of the original message|original message follows|undelivered message"
+    r"|headers of the original message|copy of the original message|the original message"
+    r"|end of message|forwarded message)",
+    re.IGNORECASE | re.MULTILINE,
+)
+# Two header lines in a row: the returned message's headers, when no marker announces them.
+_HEADER_BLOCK = re.compile(
+    r"^(?:Received|Return-Path|Return-path|DKIM-Signature|Message-I[dD]|MIME-Version|Date|From"
+    r"|To|Subject|Content-Type|X-[\w-]+):[^\n]*\n(?:[ \t][^\n]*\n)*"
+    r"(?:Received|Return-Path|DKIM-Signature|Message-I[dD]|MIME-Version|Date|From|To|Subject"
+    r"|Content-Type|X-[\w-]+|Authentication-Results|ARC-[\w-]+):",
+    re.MULTILINE,
+)
+# Words that say whether the failure is final (seen in qmail "I've given up", Exim
+# "This is a permanent error", Gmail "failed permanently") or not (Exim and
+# Sendmail warnings, Gmail "will retry", Postfix "delayed" notices).
+_PERMANENT = (
+    "permanent error",
+    "permanent failure",
+    "permanently",
+    "permanent fatal",
+    "this is a permanent",
+    "i've given up",
+)
+_TEMPORARY = (
+    "temporary error",
+    "temporary failure",
+    "temporary problem",
+    "will keep trying",
+    "will continue trying",
+    "still trying",
+    "will be retried",
+    "will retry",
+    "has not yet been delivered",
+    "delayed",
+)
+
+REPORT_WINDOW = 20000
+"""The longest report read: beyond it is a quoted message or garbage (15 MB bodies exist)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """How one family of text bounces looks.
+
+    `detect` holds lower-case marker strings, any of which (looked for in
+    the top of the body, lower-cased) says the layout applies; `anchors`
+    are MULTILINE patterns whose group ``addr`` is a failed recipient and
+    whose optional group ``diag`` starts its diagnostic; `start` (optional)
+    is where the report begins.
+    """
+
+    name: str
+    detect: tuple[str, ...]
+    anchors: tuple[re.Pattern[str], ...]
+    start: re.Pattern[str] | None = None
+    end: re.Pattern[str] | None = None
+    max_paragraphs: int = 3
+
+
+def report_region(mail: Mail, layout: Layout | None = None) -> str:
+    """The report part of the body: from the layout's start to the returned message."""
+    text = mail.body
+    begin = 0
+    if layout is not None and layout.start is not None:
+        match = layout.start.search(text, 0, TOP_WINDOW)
+        if match:
+            begin = match.start()
+    window = begin + REPORT_WINDOW
+    ends = [
+        m.start()
+        for m in (
+            END_OF_REPORT.search(text, begin, window),
+            _HEADER_BLOCK.search(text, begin, window),
+        )
+        if m
+    ]
+    if layout is not None and layout.end is not None:
+        match = layout.end.search(text, begin, window)
+        if match:
+            ends.append(match.start())
+    ends = [e for e in ends if e > begin]
+    return text[begin : min(ends)] if ends else text[begin:window]
+
+
+def read_layout(mail: Mail, layout: Layout) -> list[Found] | None:
+    """The recipients of `mail` read with `layout`, or None when it does not fit."""
+    # Markers sit near the top; plain substring tests on the lower-cased top of the
+    # body are many times faster than case-insensitive regular expressions.
+    top = mail.top_lower
+    if not any(marker in top for marker in layout.detect):
+        return None
+    region = report_region(mail, layout)
+    return read_anchors(region, layout.anchors, layout.max_paragraphs, mail.own_addresses)
+
+
+def read_anchors(
+    region: str,
+    anchors: tuple[re.Pattern[str], ...],
+    max_paragraphs: int = 3,
+    exclude: frozenset[str] = frozenset(),
+) -> list[Found] | None:
+    """Recipients found by the first anchor pattern that matches in `region`, with diagnostics.
+
+    Addresses in `exclude` (lower-case: the bounce's own sender and receiver)
+    are skipped when others match: a transcript quoting ``MAIL FROM:<sender>``
+    names the sender, but someone who mailed themselves gets their own address
+    back (qmail-08).
+    """
+    only_excluded: list[re.Match[str]] = []
+    for anchor in anchors:
+        every = list(anchor.finditer(region))
+        matches = [m for m in every if m.group("addr").strip(".").lower() not in exclude]
+        if matches:
+            return _read_matches(region, matches, max_paragraphs)
+        only_excluded = only_excluded or every
+    return _read_matches(region, only_excluded, max_paragraphs) if only_excluded else None
+
+
+def _read_matches(region: str, matches: list[re.Match[str]], max_paragraphs: int) -> list[Found]:
+    # The same address again right below (Exim's "addr:" then "RCPT TO:\n<addr>:")
+    # continues the diagnostic rather than starting a new recipient (exim-05).
+    matches = [
+        m
+        for i, m in enumerate(matches)
+        if i == 0 or m.group("addr").lower() != matches[i - 1].group("addr").lower()
+    ]
+    found: dict[str, Found] = {}
+    permanent = permanence(region)
+    for index, match in enumerate(matches):
+        address = match.group("addr").strip(".")
+        nxt = matches[index + 1].start() if index + 1 < len(matches) else len(region)
+        lead = match.groupdict().get("diag") or ""
+        diagnostic = _diagnostic(lead, region[match.end() : nxt], max_paragraphs)
+        key = address.lower()
+        if key in found:
+            if not found[key].diagnostic and diagnostic:
+                found[key].diagnostic = diagnostic
+            continue
+        found[key] = Found(recipient=address, diagnostic=diagnostic, permanent=permanent)
+    return list(found.values())
+
+
+def _diagnostic(lead: str, rest: str, max_paragraphs: int) -> str | None:
+    paragraphs = [p for p in re.split(r"\n[ \t]*\n", rest) if p.strip()][:max_paragraphs]
+    with_code = [i for i, p in enumerate(paragraphs) if has_code(p)]
+    if lead.strip() and not has_code(lead):
+        # The anchor line names the reason ("host x said:", "Unable to deliver to:");
+        # the paragraphs up to the first one with a code complete it (mailfoundry-02).
+        tail = paragraphs[: with_code[0] + 1] if with_code else []
+        return " ".join([lead.strip(), *(p.strip() for p in tail)]) or None
+    if lead.strip():
+        return lead.strip()
+    if with_code:
+        # Up to the first paragraph with a code: what follows is transcript or boilerplate.
+        paragraphs = paragraphs[: with_code[0] + 1]
+    elif paragraphs:
+        paragraphs = paragraphs[:1]
+    text = " ".join(p.strip() for p in paragraphs)
+    return text or None
+
+
+def has_code(text: str) -> bool:
+    """True when `text` holds an SMTP reply code or an enhanced status code."""
+    return bool(REPLY.search(text) or STATUS.search(text))
+
+
+def permanence(text: str) -> bool | None:
+    """True when the report says the failure is permanent, False when temporary, else None."""
+    lower = text.lower()
+    if any(word in lower for word in _PERMANENT):
+        return True
+    if any(word in lower for word in _TEMPORARY):
+        return False
+    return None

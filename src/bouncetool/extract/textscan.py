@@ -1,0 +1,124 @@
+"""Finding addresses, status codes and reply codes in the free text of bounces.
+
+Every extractor needs the same few searches: the first e-mail address in a
+line, an enhanced status code (RFC 3463, ``5.1.1``) or a basic SMTP reply
+code (RFC 5321, ``550``) in a diagnostic, the diagnostic itself unfolded and
+with its whitespace collapsed. They live here once, compiled once.
+"""
+
+from __future__ import annotations
+
+import re
+
+# A pragmatic address: no quoted local parts with spaces (never seen in bounces),
+# but the characters real local parts use, including "=" and "+" of VERP.
+# A quoted local part ("neko..nyaan"@example.org, seen in postfix-32) is kept with its quotes.
+_ADDRESS = r"(?:\"[^\"\s@<>]+\"|[\w.!#$%&'*+/=?^`{|}~-]+)@[\w-]+(?:\.[\w-]+)+"
+ADDRESS_PATTERN = _ADDRESS
+"""The address pattern as a string, for the anchors of the text formats."""
+ADDRESS = re.compile(_ADDRESS)
+ANGLE_ADDRESS = re.compile(r"<\s*(?:mailto:)?(" + _ADDRESS + r")\s*>")
+
+# Enhanced status code: class 2, 4 or 5; subject 0-7; detail up to three digits.
+# Not preceded by a digit or dot (so IP addresses and version numbers do not match).
+STATUS = re.compile(r"(?<![\d.\w])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
+
+# Basic reply code at a line start or after a word boundary, as "550 ", "550-" or "550:".
+# "#5.1.1" style (Exchange) is caught by STATUS instead.
+REPLY = re.compile(r"(?<![\d.\w#-])([245][0-5]\d)(?![\d.])(?:[ \-:,;)\]]|$)", re.MULTILINE)
+
+_SPACE = re.compile(r"\s+")
+_SMTP_PREFIX = re.compile(r"^(?:smtp|x-[\w-]+|x-unix|x-postfix|mta)\s*;\s*", re.IGNORECASE)
+
+
+def collapse(text: str) -> str:
+    """`text` with every run of white space (line ends too) made one space, trimmed."""
+    return _SPACE.sub(" ", text).strip()
+
+
+def clean_diagnostic(text: str | None) -> str | None:
+    """A diagnostic unfolded, collapsed and without its ``smtp;`` type prefix; None if empty."""
+    if not text:
+        return None
+    text = collapse(_SMTP_PREFIX.sub("", text.strip()))
+    return text or None
+
+
+def find_address(text: str) -> str | None:
+    """The first address in `text` (one in angle brackets preferred), without brackets."""
+    match = ANGLE_ADDRESS.search(text)
+    if match:
+        return match.group(1).strip(".")
+    match = ADDRESS.search(text)
+    return match.group(0).strip(".") if match else None
+
+
+def find_addresses(text: str) -> list[str]:
+    """Every address in `text`, in order, without duplicates (case-insensitive)."""
+    seen: set[str] = set()
+    found = []
+    for match in ADDRESS.finditer(text):
+        address = match.group(0).strip(".")
+        if address.lower() not in seen:
+            seen.add(address.lower())
+            found.append(address)
+    return found
+
+
+def find_status(text: str | None, *, last: bool = False) -> str | None:
+    """The first (or `last`) plausible enhanced status code in `text` (``5.1.1``), or None."""
+    if not text:
+        return None
+    found = None
+    for match in STATUS.finditer(text):
+        klass, subject, detail = match.groups()
+        if int(subject) <= 7:
+            found = f"{klass}.{int(subject)}.{int(detail)}"
+            if not last:
+                break
+    return found
+
+
+# RFC 5321 section 4.2.3 and its extensions (RFC 3207, 4954, 7504, 3030): a number
+# outside this set ("522", "426") is a vendor's private code, not an SMTP reply.
+_CODES = "211 214 220 221 235 250 251 252 253 354 421 432 450 451 452 453 454 455 458 459"
+_CODES += " 500 501 502 503 504 521 523 524 525 530 534 535 538 550 551 552 553 554 555 556 557"
+REPLY_CODES = frozenset(_CODES.split())
+
+
+def find_reply_code(text: str | None, *, last: bool = False) -> str | None:
+    """The first (or `last`) standard SMTP reply code in `text` (``550``), or None."""
+    if not text:
+        return None
+    found = None
+    for match in REPLY.finditer(text):
+        if match.group(1) in REPLY_CODES:
+            found = match.group(1)
+            if not last:
+                break
+    return found
+
+
+# "host mx.example.org[192.0.2.1] said:" (Postfix), "host mx.example.org [192.0.2.1]:" (Exim),
+# "by mx.example.org. [192.0.2.1]" (Gmail), "remote host mx.example.org said" (qmail, Yahoo)
+_REMOTE_HOST = re.compile(
+    r"\b(?:host|by|from)[ :]+([a-z0-9][\w-]*(?:\.[\w-]+)+)\.?[ ]?\[[\d.:a-f]+\]", re.IGNORECASE
+)
+
+
+def find_remote_mta(text: str | None) -> str | None:
+    """The remote server's host name in a diagnostic ("host mx.example.org[192.0.2.1]"), or None."""
+    if not text:
+        return None
+    match = _REMOTE_HOST.search(text)
+    return match.group(1).lower() if match else None
+
+
+def parse_status_field(value: str | None) -> str | None:
+    """The code in a DSN ``Status:`` value (``5.1.1 (user unknown)`` -> ``5.1.1``)."""
+    if not value:
+        return None
+    match = re.match(r"\s*([245])\.(\d{1,3})\.(\d{1,3})", value)
+    if match:
+        return ".".join(str(int(g)) for g in match.groups())
+    return find_status(value)

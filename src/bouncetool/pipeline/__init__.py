@@ -1,0 +1,120 @@
+"""From sources to records: read, extract, place, classify; in one process or several.
+
+`iter_records` is the core of ``bouncetool classify``. The sources are cut
+into tasks of a few megabytes (`tasks.plan`); small inputs are done in this
+process, large ones by worker processes that read and parse their tasks
+themselves, while this process only hands out work and puts the results back
+in input order. At most a few tasks are in flight, so memory stays flat
+whatever the mailbox size.
+
+A message whose parsing raises becomes a `Problem` (file and message number)
+and the run goes on; so does a source that cannot be read.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from itertools import chain
+
+from bouncetool.model import Problem
+from bouncetool.pipeline.tasks import TASK_BYTES, Task, plan
+from bouncetool.pipeline.worker import Classifier, Item, Parse, Worker
+
+__all__ = ["Classifier", "Item", "Parse", "available_cores", "iter_records"]
+
+IN_FLIGHT_PER_WORKER = 3
+"""Tasks queued per worker: keeps workers busy without reading far ahead."""
+SMALL_INPUT = 2 * TASK_BYTES
+"""Inputs smaller than this are parsed here: starting workers would cost more than it saves."""
+
+
+def iter_records(
+    specs: Sequence[str],
+    *,
+    table: Classifier | None = None,
+    workers: int | None = None,
+    parse: Parse | None = None,
+) -> Iterator[Item]:
+    """Every record (one per bounced recipient) from every source in `specs`, in order.
+
+    `table` classifies each bounce when given. `workers`: processes to parse
+    in (default: one per available core; 1 = this process only). `parse`
+    replaces the extractor (tests; it must be picklable to run in workers).
+    """
+    count = available_cores() if workers is None else max(1, workers)
+    tasks = plan(specs)
+    head = _take_until(tasks, SMALL_INPUT)
+    everything = chain(head, tasks)
+    outcomes: Iterator[list[Item]]
+    if count == 1 or _size(head) < SMALL_INPUT:
+        Worker.setup(parse, table)
+        outcomes = (_here(task) for task in everything)
+    else:
+        outcomes = _in_workers(everything, count, parse, table)
+    for items in outcomes:
+        yield from items
+
+
+def available_cores() -> int:
+    """The number of CPU cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _take_until(tasks: Iterator[Task | Problem], size: int) -> list[Task | Problem]:
+    # Enough of the plan to tell a small input from a large one.
+    head: list[Task | Problem] = []
+    for task in tasks:
+        head.append(task)
+        if _size(head) >= size:
+            break
+    return head
+
+
+def _size(tasks: Iterable[Task | Problem]) -> int:
+    return sum(task.size for task in tasks if not isinstance(task, Problem))
+
+
+def _here(task: Task | Problem) -> list[Item]:
+    return [task] if isinstance(task, Problem) else Worker.run(task)
+
+
+def _in_workers(
+    tasks: Iterable[Task | Problem],
+    count: int,
+    parse: Parse | None,
+    table: Classifier | None,
+) -> Iterator[list[Item]]:
+    # "fork" starts a worker in milliseconds with the extractor already
+    # imported; where it does not exist the default method pickles the table
+    # once per worker through the initializer.
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    pending: deque[Future[list[Item]] | list[Item]] = deque()
+    with ProcessPoolExecutor(
+        count, mp_context=context, initializer=Worker.setup, initargs=(parse, table)
+    ) as pool:
+        try:
+            for task in tasks:
+                if isinstance(task, Problem):
+                    pending.append([task])
+                else:
+                    pending.append(pool.submit(Worker.run, task))
+                while len(pending) > count * IN_FLIGHT_PER_WORKER:
+                    yield _result(pending.popleft())
+            while pending:
+                yield _result(pending.popleft())
+        finally:
+            for future in pending:  # the consumer stopped early
+                if isinstance(future, Future):
+                    future.cancel()
+
+
+def _result(entry: Future[list[Item]] | list[Item]) -> list[Item]:
+    return entry.result() if isinstance(entry, Future) else entry

@@ -1,0 +1,91 @@
+"""What a worker (or the main process, for small inputs) does with one task."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable
+from typing import Protocol, cast
+
+from bouncetool.model import Bounce, Kind, Problem, RawMessage, Record, Verdict
+from bouncetool.pipeline.tasks import FilesTask, MessagesTask, RangeTask, Task
+from bouncetool.sources import iter_file
+from bouncetool.sources.ranges import iter_range
+
+Parse = Callable[[bytes], list[Bounce]]
+"""An extractor: one message's bytes to its bounces (``bouncetool.extract.parse_message``)."""
+
+Item = Record | Problem
+
+
+class Classifier(Protocol):
+    """What the pipeline needs of a rule table (`bouncetool.rules.RuleTable`); picklable."""
+
+    def classify(self, bounce: Bounce) -> Verdict:
+        """The verdict for one bounce; never None (a fallback rule always decides)."""
+        ...
+
+
+def default_parse() -> Parse:
+    """The real extractor, imported on first use.
+
+    It is the heaviest part of start-up, and a run over missing files never
+    needs it.
+    """
+    module = importlib.import_module("bouncetool.extract")
+    return cast(Parse, module.parse_message)
+
+
+class Worker:
+    """The parsing state of one process: the extractor and the table, set up once."""
+
+    parse: Parse | None = None
+    table: Classifier | None = None
+
+    @classmethod
+    def setup(cls, parse: Parse | None, table: Classifier | None) -> None:
+        """Remember the extractor and the table (the initializer of each worker)."""
+        cls.parse = parse
+        cls.table = table
+
+    @classmethod
+    def run(cls, task: Task) -> list[Item]:
+        """Read and parse everything `task` names."""
+        if isinstance(task, FilesTask):
+            items: Iterable[RawMessage | Problem] = (
+                item for path in task.paths for item in iter_file(path)
+            )
+        elif isinstance(task, RangeTask):
+            items = iter_range(task.path, task.part)
+        else:
+            items = task.items
+        return cls._parse_all(items)
+
+    @classmethod
+    def _parse_all(cls, items: Iterable[RawMessage | Problem]) -> list[Item]:
+        out: list[Item] = []
+        for item in items:
+            if isinstance(item, Problem):
+                out.append(item)
+            else:
+                out.extend(cls._records(item))
+        return out
+
+    @classmethod
+    def _records(cls, raw: RawMessage) -> list[Item]:
+        if cls.parse is None:
+            cls.parse = default_parse()
+        try:
+            bounces = cls.parse(raw.data) or [Bounce(Kind.NOT_BOUNCE)]
+            placed = [bounce.at(raw.source, raw.number) for bounce in bounces]
+            table = cls.table
+            return [Record(b, table.classify(b) if table else None) for b in placed]
+        except Exception as error:  # noqa: BLE001  (one bad message must not stop the run)
+            return [Problem(raw.source, raw.number, f"cannot parse: {_describe(error)}")]
+
+
+def _describe(error: Exception) -> str:
+    text = str(error)
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+__all__ = ["Classifier", "Item", "MessagesTask", "Parse", "Worker", "default_parse"]

@@ -1,0 +1,108 @@
+"""Read bounce messages from wherever they are: mbox, Maildir, a folder, a file, stdin.
+
+`iter_messages` is the one entry point. It streams: memory holds one message
+at a time, whatever the size of the mailbox. A source that cannot be read
+gives a `Problem` naming it, and the next source is read.
+
+What a spec means:
+
+- ``-``: standard input, read like a file.
+- a Maildir (a folder with ``cur/`` and ``new/``): every message file in both,
+  sorted by name (Maildir names start with the delivery time).
+- any other folder: every file in it sorted by name, sub-folders likewise;
+  hidden files (``.name``) are skipped.
+- a file, plain or compressed with gzip, bzip2 or xz (recognised by its first
+  bytes): an mbox when it starts with a ``From `` line, else one message. An
+  empty (or blank) file holds no message.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from bouncetool.model import Problem, RawMessage
+from bouncetool.sources.folders import SourceFile, iter_files
+from bouncetool.sources.mbox import split_mbox, starts_like_mbox
+from bouncetool.sources.streams import DECOMPRESSION_ERRORS, read_chunks
+
+STDIN = "-"
+"""The spec that means standard input."""
+
+__all__ = ["STDIN", "SourceFile", "iter_file", "iter_files", "iter_messages"]
+
+
+def iter_messages(spec: str, *, stdin: BinaryIO | None = None) -> Iterator[RawMessage | Problem]:
+    """Every message in the source `spec`, in order, or a `Problem` for what cannot be read.
+
+    Each `RawMessage` names the file it came from and its 1-based number in
+    that file. `stdin` replaces standard input for the spec ``-`` (tests).
+    """
+    if spec == STDIN:
+        yield from iter_stream(STDIN, stdin if stdin is not None else sys.stdin.buffer)
+        return
+    for found in iter_files(spec):
+        if isinstance(found, Problem):
+            yield found
+        else:
+            yield from iter_file(found.path)
+
+
+def iter_file(name: str) -> Iterator[RawMessage | Problem]:
+    """Every message in the file `name` (plain or compressed; mbox or one message)."""
+    try:
+        stream = Path(name).open("rb")  # noqa: SIM115  (closed below; the generator owns it)
+    except OSError as error:
+        yield Problem(name, None, f"cannot open: {error.strerror or error}")
+        return
+    with stream:
+        yield from iter_stream(name, stream)
+
+
+def iter_stream(name: str, stream: BinaryIO) -> Iterator[RawMessage | Problem]:
+    """Every message in `stream` (named `name` in what it yields)."""
+    number = 0
+    compression: str | None = None
+    try:
+        compression, chunks = read_chunks(stream)
+        first = _opening(chunks)
+        rest = _prepend(first, chunks)
+        if starts_like_mbox(first):
+            for data in split_mbox(rest):
+                number += 1
+                yield RawMessage(name, number, data)
+        else:
+            data = b"".join(rest)
+            if data.strip():
+                number += 1
+                yield RawMessage(name, number, _lf_if_cr_only(data))
+    except DECOMPRESSION_ERRORS as error:
+        what = f"{compression} data" if compression else "file"
+        reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+        yield Problem(name, number + 1 if number else None, f"cannot read {what}: {reason}")
+
+
+def _opening(chunks: Iterator[bytes]) -> bytes:
+    # Enough of the start to see whether a "From " line opens it, even when
+    # the stream hands over a few bytes at a time or starts with blank lines.
+    first = b""
+    for chunk in chunks:
+        first += chunk
+        if len(first.lstrip(b"\r\n")) >= len(b"From "):
+            break
+    return first
+
+
+def _prepend(first: bytes, chunks: Iterator[bytes]) -> Iterator[bytes]:
+    if first:
+        yield first
+    yield from chunks
+
+
+def _lf_if_cr_only(data: bytes) -> bytes:
+    # Old Mac files end lines with CR alone; parsers expect LF or CRLF.
+    if b"\n" not in data and b"\r" in data:
+        return data.replace(b"\r", b"\n")
+    return data

@@ -1,0 +1,96 @@
+"""Cut a large plain mbox into byte ranges that can be read (and parsed) independently.
+
+Each range after the first starts exactly at a ``From `` line, so splitting a
+range gives the same messages as splitting the whole file. The scan that finds
+the cuts also counts the separators, so each range knows the number of its
+first message. Only plain files on disk can be cut: compressed data and pipes
+are read in order.
+"""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO, NamedTuple
+
+from bouncetool.model import Problem, RawMessage
+from bouncetool.sources.mbox import separator_for, split_mbox, starts_like_mbox
+from bouncetool.sources.streams import CHUNK_SIZE, compression_of
+
+_HEAD = 1 << 12
+
+
+class MboxRange(NamedTuple):
+    """Bytes `start`..`end` of an mbox; `first` is the number of the message at `start`."""
+
+    start: int
+    end: int
+    first: int
+
+
+def mbox_ranges(path: str, every: int) -> list[MboxRange] | None:
+    """Ranges of about `every` bytes covering the mbox at `path`, with their message numbers.
+
+    None when `path` is not a plain, seekable mbox file (compressed, one
+    message, a pipe, unreadable): such a file is read whole, in order. The
+    scan for separators costs far less than parsing the messages.
+    """
+    try:
+        with Path(path).open("rb") as stream:
+            status = Path(path).stat()
+            if not stat.S_ISREG(status.st_mode):
+                return None
+            head = stream.read(_HEAD)
+            lead = len(head) - len(head.lstrip(b"\r\n"))
+            separator = separator_for(head[lead:])
+            if compression_of(head) or not starts_like_mbox(head) or separator is None:
+                return None
+            stream.seek(lead)
+            starts = [(0, 1), *_split_points(stream, lead, separator, every)]
+    except OSError:
+        return None
+    ends = [start for start, _ in starts[1:]] + [status.st_size]
+    return [MboxRange(start, end, first) for (start, first), end in zip(starts, ends, strict=True)]
+
+
+def _split_points(
+    stream: BinaryIO, offset: int, separator: bytes, every: int
+) -> Iterator[tuple[int, int]]:
+    # (offset of a "From " line, number of the message it starts), about
+    # `every` bytes apart. Message n + 1 starts after the n-th separator,
+    # exactly as `split_mbox` counts (it skips the leading blank lines too).
+    seen = 0
+    target = every
+    carry = b""
+    while chunk := stream.read(CHUNK_SIZE):
+        data = carry + chunk
+        base = offset - len(carry)
+        found = data.find(separator)
+        while found >= 0:
+            seen += 1
+            if base + found + 1 >= target:
+                yield base + found + 1, seen + 1
+                target = base + found + 1 + every
+            found = data.find(separator, found + 1)
+        carry = data[-(len(separator) - 1) :]
+        offset += len(chunk)
+
+
+def iter_range(path: str, part: MboxRange) -> Iterator[RawMessage | Problem]:
+    """The messages in the range `part` of the mbox `path`, numbered from `part.first`."""
+    number = part.first - 1
+    try:
+        with Path(path).open("rb") as stream:
+            stream.seek(part.start)
+            for data in split_mbox(_chunks(stream, part.end - part.start)):
+                number += 1
+                yield RawMessage(path, number, data)
+    except OSError as error:
+        yield Problem(path, number + 1, f"cannot read file: {error.strerror or error}")
+
+
+def _chunks(stream: BinaryIO, length: int) -> Iterator[bytes]:
+    while length > 0 and (chunk := stream.read(min(CHUNK_SIZE, length))):
+        length -= len(chunk)
+        yield chunk

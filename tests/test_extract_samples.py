@@ -1,0 +1,193 @@
+"""The extractor on bounces we wrote ourselves: one row of expectations per sample.
+
+Like flufl.bounce's table: each sample in tests/data/bounces names the
+recipients it must give and the fields that matter for that format.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bouncetool import parse_message
+from bouncetool.model import Kind
+from tests.support import TEST_DATA
+
+SAMPLES = TEST_DATA / "bounces"
+
+# file -> one dict per expected record, in order; only the keys given are checked.
+EXPECTED: dict[str, list[dict[str, Any]]] = {
+    "postfix-dsn-user-unknown.eml": [
+        {
+            "recipient": "jan.novak@seznam.cz",
+            "kind": Kind.HARD,
+            "status": "5.1.1",
+            "reply_code": "550",
+            "action": "failed",
+            "remote_mta": "mx1.seznam.cz",
+            "reporting_mta": "mail.firma-priklad.cz",
+            "original_message_id": "<jarni-slevy-2025.jan.novak@firma-priklad.cz>",
+            "original_sender": "newsletter@firma-priklad.cz",
+            "campaign": "jarni-slevy-2025",
+            "date": "2025-03-03T09:14:21+01:00",
+        }
+    ],
+    "exim-text-mailbox-full.eml": [
+        {
+            "recipient": "petra.svobodova@email.cz",
+            "kind": Kind.HARD,
+            "status": "5.2.2",
+            "reply_code": "552",
+            "remote_mta": "mx2.seznam.cz",
+            "campaign": "88213-17",
+            "original_message_id": "<brezen-2025.17@firma-priklad.cz>",
+        }
+    ],
+    "qmail-user-unknown.eml": [
+        {
+            "recipient": "lukas.cerny@volny.cz",
+            "kind": Kind.HARD,
+            "status": "5.1.1",
+            "reply_code": None,
+            "diagnostic": "Sorry, no mailbox here by that name. (#5.1.1)",
+            "campaign": "brezen-2025",
+        }
+    ],
+    "office365-recipient-not-found.eml": [
+        {
+            "recipient": "tomas.horak@outlook.com",
+            "kind": Kind.HARD,
+            "status": "5.1.10",
+            "reply_code": "550",
+            "original_message_id": "<novinky.tomas@firma-priklad.cz>",
+        }
+    ],
+    "gmail-account-disabled.eml": [
+        {
+            "recipient": "karel.dvorak@gmail.com",
+            "kind": Kind.HARD,
+            "status": "5.2.1",
+            "reply_code": "550",
+        }
+    ],
+    "seznam-cs-mailbox-full.eml": [
+        {
+            "recipient": "martina.vesela@post.cz",
+            "kind": Kind.SOFT,
+            "status": "4.2.2",
+            "reply_code": "452",
+            "campaign": "brezen-2025",
+        }
+    ],
+    "wp-pl-user-unknown.eml": [
+        {
+            "recipient": "anna.nowak@wp.pl",
+            "kind": Kind.HARD,
+            "status": "5.1.1",
+            "reply_code": "550",
+            "diagnostic": "550 5.1.1 Adresat nie istnieje (user unknown)",
+            "campaign": "brezen-2025-pl",
+        }
+    ],
+    "arf-complaint.eml": [
+        {
+            "recipient": "eva.kralova@centrum.cz",
+            "kind": Kind.COMPLAINT,
+            "feedback_type": "abuse",
+            "status": None,
+            "reply_code": None,
+            "original_message_id": "<novinky.eva@firma-priklad.cz>",
+            "campaign": "brezen-2025",
+        }
+    ],
+    "onet-vacation.eml": [
+        {"recipient": "marek.zielinski@onet.pl", "kind": Kind.AUTO_REPLY, "status": None}
+    ],
+    "postfix-delayed.eml": [
+        {
+            "recipient": "info@firma-priklad.cz",
+            "kind": Kind.DELAYED,
+            "action": "delayed",
+            "status": "4.4.1",
+            "diagnostic": "connect to mx.firma-priklad.cz[192.0.2.80]:25: Connection timed out",
+        }
+    ],
+    "postfix-delivered.eml": [
+        {"recipient": "jan.novak@seznam.cz", "kind": Kind.DELIVERED, "status": "2.0.0"}
+    ],
+    "not-a-bounce.eml": [{"recipient": None, "kind": Kind.NOT_BOUNCE, "status": None}],
+    "sendmail-two-recipients.eml": [
+        {"recipient": "marek.zielinski@onet.pl", "kind": Kind.HARD, "status": "5.1.1"},
+        {
+            "recipient": "zofia.wojcik@interia.pl",
+            "status": "5.7.1",
+            "reply_code": "554",
+            "diagnostic": "(reason: 554 5.7.1 Message rejected as spam)",
+        },
+    ],
+    "cp1250-declared-utf8.eml": [
+        {"recipient": "pavel.marek@centrum.cz", "kind": Kind.HARD, "status": "5.1.1"}
+    ],
+    "inline-dsn-text.eml": [
+        {
+            "recipient": "jana.dvorakova@tiscali.cz",
+            "status": "5.2.1",
+            "reply_code": "550",
+            "reporting_mta": "smtp.tiscali.cz",
+        }
+    ],
+}
+
+
+class TestOwnSamples:
+    """Every sample gives exactly the records in the table, with the fields the table names."""
+
+    @pytest.mark.parametrize("name", sorted(EXPECTED))
+    def test_sample(self, name: str) -> None:
+        records = parse_message((SAMPLES / name).read_bytes())
+        expected = EXPECTED[name]
+        assert [r.recipient for r in records] == [e["recipient"] for e in expected]
+        for record, want in zip(records, expected, strict=True):
+            got = {key: getattr(record, key) for key in want}
+            assert got == want
+
+    def test_every_sample_is_in_the_table(self) -> None:
+        assert sorted(p.name for p in SAMPLES.glob("*.eml")) == sorted(EXPECTED)
+
+
+class TestRecordsAreUnplaced:
+    """parse_message leaves source and message to the pipeline."""
+
+    def test_source_and_message_are_none(self) -> None:
+        for path in sorted(Path(SAMPLES).glob("*.eml")):
+            for record in parse_message(path.read_bytes()):
+                assert record.source is None
+                assert record.message is None
+
+
+class TestCampaignHeaders:
+    """The campaign header list is a parameter: the caller decides which header names a campaign."""
+
+    def test_custom_header_wins(self) -> None:
+        data = (SAMPLES / "postfix-dsn-user-unknown.eml").read_bytes()
+        (record,) = parse_message(data, campaign_headers=("List-Id",))
+        assert record.campaign == "Novinky Firma Priklad <novinky.firma-priklad.cz>"
+
+    def test_no_header_no_campaign(self) -> None:
+        data = (SAMPLES / "postfix-dsn-user-unknown.eml").read_bytes()
+        (record,) = parse_message(data, campaign_headers=())
+        assert record.campaign is None
+
+
+class TestExampleMailbox:
+    """examples/bounces.mbox holds what users meet: hard, soft, complaint, auto-reply, delay."""
+
+    def test_kinds(self) -> None:
+        mbox = (TEST_DATA.parent.parent / "examples" / "bounces.mbox").read_bytes()
+        messages = [m.partition(b"\n")[2] for m in mbox.split(b"\nFrom ") if m.strip()]
+        kinds = [r.kind for data in messages for r in parse_message(data)]
+        assert 10 <= len(messages) <= 15
+        for kind in (Kind.HARD, Kind.SOFT, Kind.COMPLAINT, Kind.AUTO_REPLY, Kind.DELAYED):
+            assert kind in kinds

@@ -1,0 +1,240 @@
+"""The pipeline: sources to records, placed, classified, in order, in one process or two.
+
+The extractor is injected: `parse_final_recipients` is a tiny real parser (it
+reads RFC 3464 ``Final-Recipient`` fields) so the pipeline is tested on its own.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import threading
+from pathlib import Path
+
+import pytest
+
+from bouncetool.model import Blame, Bounce, Kind, Problem, Record, Verdict
+from bouncetool.pipeline import iter_records
+
+_FINAL_RECIPIENT = re.compile(rb"^Final-Recipient:\s*rfc822;\s*(\S+)", re.MULTILINE | re.IGNORECASE)
+_STATUS = re.compile(rb"^Status:\s*([245]\.\d{1,3}\.\d{1,3})", re.MULTILINE | re.IGNORECASE)
+
+
+def parse_final_recipients(data: bytes) -> list[Bounce]:
+    """One bounce per Final-Recipient field; hard/soft by the Status class."""
+    if b"EXPLODE" in data:
+        raise ValueError("a message the parser cannot handle")
+    statuses = [s.decode() for s in _STATUS.findall(data)]
+    bounces = []
+    for index, address in enumerate(_FINAL_RECIPIENT.findall(data)):
+        status = statuses[index] if index < len(statuses) else None
+        kind = Kind.SOFT if status and status.startswith("4") else Kind.HARD
+        bounces.append(Bounce(kind, recipient=address.decode(), status=status))
+    return bounces
+
+
+def parse_with_pid(data: bytes) -> list[Bounce]:
+    """Like `parse_final_recipients`, noting in `diagnostic` which process parsed."""
+    return [
+        Bounce(b.kind, recipient=b.recipient, diagnostic=str(os.getpid()))
+        for b in parse_final_recipients(data)
+    ]
+
+
+def parse_nothing(data: bytes) -> list[Bounce]:
+    """An extractor that finds nothing at all."""
+    return []
+
+
+class StatusTable:
+    """A tiny picklable rule table: 5.1.1 is userunknown, anything else undefined."""
+
+    def classify(self, bounce: Bounce) -> Verdict:
+        """The verdict for `bounce`, by its status code alone."""
+        unknown = bounce.status == "5.1.1"
+        return Verdict(
+            kind=Kind.HARD if unknown else Kind.SOFT,
+            reason="userunknown" if unknown else "undefined",
+            category="invalid-recipient" if unknown else "undetermined",
+            blame=Blame.RECIPIENT if unknown else Blame.UNKNOWN,
+            rule="test-5.1.1" if unknown else "test-fallback",
+            matched=bounce.status,
+            explanation_cs="Adresa neexistuje." if unknown else "Nevíme.",
+            explanation_en="The address does not exist." if unknown else "Unknown.",
+        )
+
+
+def dsn(*recipients: str, status: str = "5.1.1", extra: bytes = b"") -> bytes:
+    """A minimal delivery-status body naming `recipients`."""
+    fields = b"".join(
+        b"Final-Recipient: rfc822; %s\nAction: failed\nStatus: %s\n\n"
+        % (r.encode(), status.encode())
+        for r in recipients
+    )
+    return b"Subject: Delivery Status Notification\n\n" + extra + fields
+
+
+def write_mbox(path: Path, messages: list[bytes]) -> Path:
+    path.write_bytes(
+        b"".join(b"From MAILER-DAEMON  Mon Nov 23 2026\n" + m + b"\n" for m in messages)
+    )
+    return path
+
+
+def records(items: list[Record | Problem]) -> list[Record]:
+    return [item for item in items if isinstance(item, Record)]
+
+
+class TestPlacing:
+    """Each bounce carries the file and 1-based message number it came from."""
+
+    def test_records_are_placed(self, tmp_path: Path) -> None:
+        mbox = write_mbox(
+            tmp_path / "in.mbox", [dsn("a@x.example"), dsn("b@x.example", "c@x.example")]
+        )
+        got = list(iter_records([str(mbox)], workers=1, parse=parse_final_recipients))
+        assert [(r.bounce.source, r.bounce.message, r.bounce.recipient) for r in records(got)] == [
+            (str(mbox), 1, "a@x.example"),
+            (str(mbox), 2, "b@x.example"),
+            (str(mbox), 2, "c@x.example"),
+        ]
+        assert all(isinstance(item, Record) and item.verdict is None for item in got)
+
+    def test_a_message_without_bounces_still_gives_a_record(self, tmp_path: Path) -> None:
+        eml = tmp_path / "hello.eml"
+        eml.write_bytes(b"Subject: hello\n\nJust a letter.\n")
+        got = list(iter_records([str(eml)], workers=1, parse=parse_nothing))
+        assert got == [Record(Bounce(Kind.NOT_BOUNCE, source=str(eml), message=1))]
+
+
+class TestClassifying:
+    """With a table, every record gets the table's verdict."""
+
+    def test_verdicts(self, tmp_path: Path) -> None:
+        mbox = write_mbox(
+            tmp_path / "in.mbox", [dsn("a@x.example"), dsn("b@x.example", status="4.2.2")]
+        )
+        got = records(
+            list(
+                iter_records(
+                    [str(mbox)], table=StatusTable(), workers=1, parse=parse_final_recipients
+                )
+            )
+        )
+        assert [(r.bounce.recipient, r.kind, r.verdict and r.verdict.rule) for r in got] == [
+            ("a@x.example", Kind.HARD, "test-5.1.1"),
+            ("b@x.example", Kind.SOFT, "test-fallback"),
+        ]
+
+
+class TestProblems:
+    """A message the parser fails on, or an unreadable source, is a Problem; the run goes on."""
+
+    def test_parse_error_names_file_and_message(self, tmp_path: Path) -> None:
+        mbox = write_mbox(
+            tmp_path / "in.mbox",
+            [dsn("a@x.example"), dsn("b@x.example", extra=b"EXPLODE\n"), dsn("c@x.example")],
+        )
+        got = list(iter_records([str(mbox)], workers=1, parse=parse_final_recipients))
+        assert got[1] == Problem(
+            str(mbox), 2, "cannot parse: ValueError: a message the parser cannot handle"
+        )
+        assert [r.bounce.recipient for r in records(got)] == ["a@x.example", "c@x.example"]
+
+    def test_unreadable_source_then_the_next(self, tmp_path: Path) -> None:
+        missing = tmp_path / "missing.mbox"
+        good = write_mbox(tmp_path / "good.mbox", [dsn("a@x.example")])
+        got = list(iter_records([str(missing), str(good)], workers=1, parse=parse_final_recipients))
+        assert got[0] == Problem(str(missing), None, "cannot open: No such file or directory")
+        assert [r.bounce.recipient for r in records(got)] == ["a@x.example"]
+
+
+PADDING = b"X-Padding: " + b"x" * 2000 + b"\n"  # makes inputs large with few messages
+
+
+def large_messages(count: int) -> list[bytes]:
+    """`count` padded messages, two recipients each; message 301 makes the parser fail."""
+    messages = [dsn(f"user{n}@x.example", f"alt{n}@x.example", extra=PADDING) for n in range(count)]
+    messages[300] = dsn("boom@x.example", extra=b"EXPLODE\n")
+    return messages
+
+
+class TestWorkers:
+    """Large inputs are parsed in worker processes, with records in input order; small ones here."""
+
+    COUNT = 4000  # about 8 MB: several tasks of every kind
+
+    @pytest.fixture(scope="class")
+    def large(self, tmp_path_factory: pytest.TempPathFactory) -> Path:
+        return write_mbox(
+            tmp_path_factory.mktemp("large") / "large.mbox", large_messages(self.COUNT)
+        )
+
+    def test_large_mbox_order_is_kept(self, large: Path) -> None:
+        one = list(
+            iter_records([str(large)], table=StatusTable(), workers=1, parse=parse_final_recipients)
+        )
+        two = list(
+            iter_records([str(large)], table=StatusTable(), workers=2, parse=parse_final_recipients)
+        )
+        assert two == one
+        assert len(one) == self.COUNT * 2 - 1
+        assert one[600] == Problem(
+            str(large), 301, "cannot parse: ValueError: a message the parser cannot handle"
+        )
+        assert [r.bounce.message for r in records(one)][-1] == self.COUNT
+
+    def test_folder_and_compressed_order_is_kept(self, tmp_path: Path, large: Path) -> None:
+        folder = tmp_path / "folder"
+        folder.mkdir()
+        for n, data in enumerate(large_messages(1500)):
+            (folder / f"{n:05}.eml").write_bytes(data)
+        packed = tmp_path / "packed.mbox.gz"
+        packed.write_bytes(gzip.compress(large.read_bytes()))
+        specs = [str(folder), str(packed), str(tmp_path / "missing")]
+        one = list(iter_records(specs, workers=1, parse=parse_final_recipients))
+        two = list(iter_records(specs, workers=2, parse=parse_final_recipients))
+        assert two == one
+        assert len(one) == (1500 * 2 - 1) + (self.COUNT * 2 - 1) + 1
+        assert one[-1] == Problem(
+            str(tmp_path / "missing"), None, "cannot open: No such file or directory"
+        )
+
+    def test_workers_do_the_parsing(self, large: Path) -> None:
+        got = records(list(iter_records([str(large)], workers=2, parse=parse_with_pid)))
+        pids = {r.bounce.diagnostic for r in got}
+        assert str(os.getpid()) not in pids
+        assert len(pids) == 2
+
+    def test_small_input_stays_in_this_process(self, tmp_path: Path) -> None:
+        mbox = write_mbox(tmp_path / "small.mbox", [dsn(f"u{n}@x.example") for n in range(10)])
+        got = records(list(iter_records([str(mbox)], workers=2, parse=parse_with_pid)))
+        assert {r.bounce.diagnostic for r in got} == {str(os.getpid())}
+
+    def test_table_reaches_the_workers(self, large: Path) -> None:
+        got = records(
+            list(
+                iter_records(
+                    [str(large)], table=StatusTable(), workers=2, parse=parse_final_recipients
+                )
+            )
+        )
+        assert {r.verdict.rule for r in got if r.verdict} == {"test-5.1.1"}
+        assert all(r.verdict for r in got)
+
+    def test_stopping_early_ends_the_workers(self, large: Path) -> None:
+        items = iter_records([str(large)], workers=2, parse=parse_final_recipients)
+        first = [next(items) for _ in range(5)]
+        items.close()  # type: ignore[attr-defined]
+        assert [r.bounce.message for r in records(first)] == [1, 1, 2, 2, 3]
+
+    def test_named_pipe_is_read_once_in_order(self, tmp_path: Path, large: Path) -> None:
+        fifo = tmp_path / "pipe"
+        os.mkfifo(fifo)
+        writer = threading.Thread(target=lambda: fifo.write_bytes(large.read_bytes()))
+        writer.start()
+        got = list(iter_records([str(fifo)], workers=2, parse=parse_final_recipients))
+        writer.join()
+        assert [r.bounce.message for r in records(got)][-1] == self.COUNT
+        assert len(got) == self.COUNT * 2 - 1

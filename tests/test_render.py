@@ -1,0 +1,133 @@
+"""Rendering records as JSON Lines, CSV and a table; writing output files atomically."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from bouncetool.atomicfile import atomic_text_writer
+from bouncetool.model import RECORD_FIELDS, Blame, Bounce, Kind, Lang, Record, Verdict
+from bouncetool.render import OutputFormat, render
+
+VERDICT = Verdict(
+    kind=Kind.HARD,
+    reason="userunknown",
+    category="invalid-recipient",
+    blame=Blame.RECIPIENT,
+    rule="status-5.1.1",
+    matched="5.1.1",
+    explanation_cs="Adresa příjemce neexistuje.",
+    explanation_en="The recipient's address does not exist.",
+)
+CLASSIFIED = Record(
+    Bounce(
+        Kind.HARD,
+        recipient="jiří@příklad.example",
+        status="5.1.1",
+        reply_code="550",
+        diagnostic='550 5.1.1 <x@y> [192.0.2.1] "no such user", sorry',
+        source="in.mbox",
+        message=1,
+    ),
+    VERDICT,
+)
+BARE = Record(
+    Bounce(
+        Kind.SOFT,
+        recipient="a@b.example",
+        diagnostic="452 mailbox full",
+        source="in.mbox",
+        message=2,
+    )
+)
+
+
+def rendered(form: OutputFormat, lang: Lang = Lang.EN) -> str:
+    stream = io.StringIO(newline="")
+    assert render([CLASSIFIED, BARE], form, stream, lang) == 2
+    return stream.getvalue()
+
+
+class TestJsonLines:
+    """One object per line with every contract field, in order; null for unknown."""
+
+    def test_lines(self) -> None:
+        first, second = (json.loads(line) for line in rendered(OutputFormat.JSONL).splitlines())
+        assert tuple(first) == RECORD_FIELDS
+        assert first["recipient"] == "jiří@příklad.example"
+        assert first["explanation"] == "The recipient's address does not exist."
+        assert second["reason"] is None
+        assert second["kind"] == "soft"
+
+    def test_czech_and_readable(self) -> None:
+        text = rendered(OutputFormat.JSONL, Lang.CS)
+        assert "Adresa příjemce neexistuje." in text  # not \\u-escaped
+
+
+class TestCsv:
+    """A header of the contract fields, one row per record, CRLF line ends, empty cells for null."""
+
+    def test_rows(self) -> None:
+        text = rendered(OutputFormat.CSV)
+        assert text.count("\r\n") == 3
+        header, first, second = csv.reader(io.StringIO(text, newline=""))
+        assert tuple(header) == RECORD_FIELDS
+        row = dict(zip(header, first, strict=True))
+        assert row["diagnostic"] == '550 5.1.1 <x@y> [192.0.2.1] "no such user", sorry'
+        assert row["message"] == "1"
+        assert dict(zip(header, second, strict=True))["reason"] == ""
+
+
+class TestTable:
+    """The table shows where, who, kind and why; the diagnostic when no rule explained it."""
+
+    def test_table(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("COLUMNS", "200")  # rich wraps to the terminal's width
+        text = rendered(OutputFormat.TABLE)
+        assert "in.mbox:1" in text
+        assert "userunknown" in text
+        assert "452 mailbox full" in text
+        assert "jiří@příklad.example" in text
+
+
+class TestEveryFormat:
+    """Every member of OutputFormat renders both kinds of record."""
+
+    @pytest.mark.parametrize("form", list(OutputFormat))
+    def test_renders(self, form: OutputFormat) -> None:
+        text = rendered(form)
+        assert "a@b.example" in text
+
+
+class TestAtomicWriter:
+    """An output file is replaced whole or left as it was."""
+
+    def test_replaces(self, tmp_path: Path) -> None:
+        target = tmp_path / "out.csv"
+        target.write_text("old\n")
+        target.chmod(0o640)
+        with atomic_text_writer(target) as stream:
+            stream.write("new\r\n")
+            assert target.read_text() == "old\n"  # not yet
+        assert target.read_bytes() == b"new\r\n"
+        assert target.stat().st_mode & 0o777 == 0o640
+        assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+    def test_failure_keeps_the_old_file(self, tmp_path: Path) -> None:
+        target = tmp_path / "out.jsonl"
+        target.write_text("old\n")
+        with pytest.raises(RuntimeError), atomic_text_writer(target) as stream:
+            stream.write("half")
+            raise RuntimeError("crash in the middle")
+        assert target.read_text() == "old\n"
+        assert [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]
+
+    def test_new_file(self, tmp_path: Path) -> None:
+        target = tmp_path / "new.jsonl"
+        with atomic_text_writer(target) as stream:
+            stream.write("{}\n")
+        assert target.read_text() == "{}\n"

@@ -1,0 +1,344 @@
+"""Reading messages from every kind of source, streaming, with problems reported."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import itertools
+import lzma
+import os
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bouncetool.model import Problem, RawMessage
+from bouncetool.sources import iter_messages
+from bouncetool.sources.mbox import split_mbox
+from bouncetool.sources.ranges import iter_range, mbox_ranges
+
+
+def message(number: int, eol: bytes = b"\n") -> bytes:
+    """A small bounce-like message; its number shows in the subject and the body."""
+    lines = [
+        b"From: MAILER-DAEMON@mx.example.net",
+        b"To: sender@example.com",
+        b"Subject: Undelivered Mail Returned to Sender #%d" % number,
+        b"",
+        b"<user%d@example.org>: host mx.example.org said: 550 5.1.1 User unknown" % number,
+        b"",
+    ]
+    return eol.join(lines)
+
+
+def mbox_of(messages: list[bytes], eol: bytes = b"\n") -> bytes:
+    """An mbox holding `messages`, each after a From line and followed by a blank line."""
+    return b"".join(
+        b"From MAILER-DAEMON Mon Nov 23 10:00:00 2026" + eol + data + eol for data in messages
+    )
+
+
+def read(spec: str | Path) -> list[RawMessage | Problem]:
+    return list(iter_messages(str(spec)))
+
+
+def datas(items: list[RawMessage | Problem]) -> list[bytes]:
+    return [item.data for item in items if isinstance(item, RawMessage)]
+
+
+class TestMbox:
+    """An mbox gives each message in order, numbered from 1, without its From line."""
+
+    def test_messages_in_order(self, tmp_path: Path) -> None:
+        path = tmp_path / "bounces.mbox"
+        path.write_bytes(mbox_of([message(1), message(2), message(3)]))
+        items = read(path)
+        assert [(m.source, m.number) for m in items if isinstance(m, RawMessage)] == [
+            (str(path), 1),
+            (str(path), 2),
+            (str(path), 3),
+        ]
+        assert datas(items) == [message(1), message(2), message(3)]
+
+    def test_escaped_from_lines_are_restored(self, tmp_path: Path) -> None:
+        body = message(1) + b">From the desk of the postmaster\n>>From quoted\n"
+        path = tmp_path / "escaped.mbox"
+        path.write_bytes(mbox_of([body, message(2)]))
+        first, second = datas(read(path))
+        assert b"\nFrom the desk of the postmaster\n>From quoted\n" in first
+        assert second == message(2)
+
+    def test_blank_lines_before_the_first_from_line(self, tmp_path: Path) -> None:
+        path = tmp_path / "leading.mbox"
+        path.write_bytes(b"\n\n" + mbox_of([message(1), message(2)]))
+        assert datas(read(path)) == [message(1), message(2)]
+
+    def test_a_from_line_without_a_message(self, tmp_path: Path) -> None:
+        path = tmp_path / "hollow.mbox"
+        path.write_bytes(b"From nobody Mon Nov 23 10:00:00 2026\n" + mbox_of([message(2)]))
+        assert datas(read(path)) == [b"", message(2)]
+
+
+class TestLineEndings:
+    """LF, CRLF and CR-only mboxes all split; CR-only lines are handed on as LF."""
+
+    def test_crlf_keeps_its_line_endings(self, tmp_path: Path) -> None:
+        path = tmp_path / "crlf.mbox"
+        path.write_bytes(mbox_of([message(1, b"\r\n"), message(2, b"\r\n")], b"\r\n"))
+        assert datas(read(path)) == [message(1, b"\r\n"), message(2, b"\r\n")]
+
+    def test_cr_only_splits_and_becomes_lf(self, tmp_path: Path) -> None:
+        path = tmp_path / "mac.mbox"
+        path.write_bytes(mbox_of([message(1, b"\r"), message(2, b"\r")], b"\r"))
+        assert datas(read(path)) == [message(1), message(2)]
+
+    def test_cr_only_single_message_becomes_lf(self, tmp_path: Path) -> None:
+        path = tmp_path / "mac.eml"
+        path.write_bytes(message(7, b"\r"))
+        assert datas(read(path)) == [message(7)]
+
+    @given(
+        bodies=st.lists(st.binary(max_size=60), min_size=1, max_size=6),
+        eol=st.sampled_from([b"\n", b"\r\n"]),
+        cut=st.integers(min_value=1, max_value=13),
+    )
+    def test_split_does_not_depend_on_chunk_size(
+        self, bodies: list[bytes], eol: bytes, cut: int
+    ) -> None:
+        # Bodies are made mbox-safe the way a writer would: no line may start
+        # with "From " or ">From " unescaped, and each ends with a line ending.
+        safe = [b"X: " + body.replace(b"\r", b"").replace(b"\n", b" ") + eol for body in bodies]
+        whole = mbox_of(safe, eol)
+        chunks = [whole[i : i + cut] for i in range(0, len(whole), cut)]
+        assert list(split_mbox(chunks)) == safe
+
+
+class TestSingleFiles:
+    """A file that does not start with a From line is one message; an empty one is none."""
+
+    def test_message_file(self, tmp_path: Path) -> None:
+        path = tmp_path / "bounce.eml"
+        path.write_bytes(message(1) + b"\nFrom here on, a From line inside the body\n")
+        items = read(path)
+        assert items == [RawMessage(str(path), 1, path.read_bytes())]
+
+    @pytest.mark.parametrize("content", [b"", b" ", b"\n\r\n", b"\t \n"])
+    def test_empty_or_blank_file_holds_nothing(self, tmp_path: Path, content: bytes) -> None:
+        path = tmp_path / "empty"
+        path.write_bytes(content)
+        assert read(path) == []
+
+    def test_mbox_without_from_line_is_one_message(self, tmp_path: Path) -> None:
+        path = tmp_path / "no-from.mbox"
+        path.write_bytes(b"22\n")
+        assert read(path) == [RawMessage(str(path), 1, b"22\n")]
+
+
+COMPRESSORS: dict[str, Callable[[bytes], bytes]] = {
+    "gzip": gzip.compress,
+    "bzip2": bz2.compress,
+    "xz": lzma.compress,
+}
+
+
+class TestCompression:
+    """gzip, bzip2 and xz are recognised by their first bytes, not by the file name."""
+
+    @pytest.mark.parametrize("kind", sorted(COMPRESSORS))
+    def test_compressed_mbox(self, tmp_path: Path, kind: str) -> None:
+        path = tmp_path / "bounces.txt"  # a name that says nothing
+        path.write_bytes(COMPRESSORS[kind](mbox_of([message(1), message(2)])))
+        assert datas(read(path)) == [message(1), message(2)]
+
+    def test_plain_file_named_gz_is_read_plain(self, tmp_path: Path) -> None:
+        path = tmp_path / "bounce.eml.gz"
+        path.write_bytes(message(1))
+        assert datas(read(path)) == [message(1)]
+
+    def test_concatenated_gzip_members(self, tmp_path: Path) -> None:
+        path = tmp_path / "two.gz"
+        path.write_bytes(
+            gzip.compress(mbox_of([message(1)])) + gzip.compress(mbox_of([message(2)]))
+        )
+        assert datas(read(path)) == [message(1), message(2)]
+
+    @pytest.mark.parametrize(
+        ("kind", "garbage"),
+        [
+            ("gzip", b"\x1f\x8b\x08garbage"),
+            ("bzip2", b"BZh9garbage"),
+            ("xz", b"\xfd7zXZ\x00garbage"),
+        ],
+    )
+    def test_corrupt_compression_is_a_problem(
+        self, tmp_path: Path, kind: str, garbage: bytes
+    ) -> None:
+        path = tmp_path / "corrupt"
+        path.write_bytes(garbage * 50)
+        [problem] = read(path)
+        assert isinstance(problem, Problem)
+        assert problem.source == str(path)
+        assert problem.message is None
+        assert problem.error.startswith(f"cannot read {kind} data: ")
+
+    def test_truncated_gzip_keeps_the_messages_before_the_damage(self, tmp_path: Path) -> None:
+        messages = [message(n) + b"x" * 2000 + b"\n" for n in range(1, 201)]
+        whole = gzip.compress(mbox_of(messages))
+        path = tmp_path / "truncated.gz"
+        path.write_bytes(whole[: len(whole) // 2])
+        items = read(path)
+        *good, problem = items
+        assert isinstance(problem, Problem)
+        assert datas(good) == messages[: len(good)]
+        assert 0 < len(good) < 200
+        assert problem.message == len(good) + 1
+        assert "ended before the end-of-stream marker" in problem.error
+
+
+class TestUnreadable:
+    """A source that cannot be opened is a Problem naming it; reading goes on."""
+
+    def test_missing_file(self, tmp_path: Path) -> None:
+        missing = tmp_path / "missing.mbox"
+        assert read(missing) == [
+            Problem(str(missing), None, "cannot open: No such file or directory")
+        ]
+
+    @pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
+    def test_unreadable_file(self, tmp_path: Path) -> None:
+        path = tmp_path / "secret.mbox"
+        path.write_bytes(mbox_of([message(1)]))
+        path.chmod(0)
+        assert read(path) == [Problem(str(path), None, "cannot open: Permission denied")]
+
+    def test_folder_goes_on_after_a_bad_file(self, tmp_path: Path) -> None:
+        (tmp_path / "a.gz").write_bytes(b"\x1f\x8bnot really gzip")
+        (tmp_path / "b.eml").write_bytes(message(2))
+        first, second = read(tmp_path)
+        assert isinstance(first, Problem)
+        assert first.source == str(tmp_path / "a.gz")
+        assert second == RawMessage(str(tmp_path / "b.eml"), 1, message(2))
+
+
+class TestMaildir:
+    """A Maildir gives cur/ and new/ sorted by name; tmp/ and hidden files stay out."""
+
+    def test_maildir(self, tmp_path: Path) -> None:
+        for sub in ("cur", "new", "tmp"):
+            (tmp_path / sub).mkdir()
+        (tmp_path / "cur" / "1700000002.M2P1.host:2,S").write_bytes(message(2))
+        (tmp_path / "new" / "1700000001.M1P1.host").write_bytes(message(1))
+        (tmp_path / "new" / "1700000003.M3P1.host").write_bytes(message(3))
+        (tmp_path / "tmp" / "1700000004.M4P1.host").write_bytes(message(4))
+        (tmp_path / "cur" / ".hidden").write_bytes(message(5))
+        (tmp_path / "dovecot-uidlist").write_bytes(b"3 V1 N4\n")
+        items = read(tmp_path)
+        assert datas(items) == [message(1), message(2), message(3)]
+        assert [m.source for m in items if isinstance(m, RawMessage)] == [
+            str(tmp_path / "new" / "1700000001.M1P1.host"),
+            str(tmp_path / "cur" / "1700000002.M2P1.host:2,S"),
+            str(tmp_path / "new" / "1700000003.M3P1.host"),
+        ]
+
+
+class TestFolder:
+    """A folder gives every file sorted by name: mboxes split, other files one message each."""
+
+    def test_mixed_folder(self, tmp_path: Path) -> None:
+        (tmp_path / "b.mbox").write_bytes(mbox_of([message(2), message(3)]))
+        (tmp_path / "a.eml").write_bytes(message(1))
+        (tmp_path / "c.eml.xz").write_bytes(lzma.compress(message(4)))
+        (tmp_path / ".hidden.eml").write_bytes(message(9))
+        (tmp_path / "empty.eml").write_bytes(b"")
+        (tmp_path / "sub").mkdir()
+        (tmp_path / "sub" / "d.eml").write_bytes(message(5))
+        items = read(tmp_path)
+        placed = [(Path(m.source).name, m.number) for m in items if isinstance(m, RawMessage)]
+        assert placed == [("a.eml", 1), ("b.mbox", 1), ("b.mbox", 2), ("c.eml.xz", 1), ("d.eml", 1)]
+        assert datas(items) == [message(n) for n in (1, 2, 3, 4, 5)]
+
+
+class TestStdin:
+    """`-` reads standard input like a file, compressed or not."""
+
+    def test_plain_mbox(self) -> None:
+        stdin = io.BytesIO(mbox_of([message(1), message(2)]))
+        items = list(iter_messages("-", stdin=stdin))
+        assert items == [RawMessage("-", 1, message(1)), RawMessage("-", 2, message(2))]
+
+    def test_gzip_message(self) -> None:
+        stdin = io.BytesIO(gzip.compress(message(1)))
+        assert list(iter_messages("-", stdin=stdin)) == [RawMessage("-", 1, message(1))]
+
+
+class TestStreaming:
+    """Memory stays flat: reading a large mbox holds about one message at a time."""
+
+    def test_large_mbox_in_flat_memory(self, tmp_path: Path) -> None:
+        path = tmp_path / "large.mbox"
+        one = mbox_of([message(1) + b"y" * 3000 + b"\n"])
+        with path.open("wb") as out:
+            for _ in range(10_000):  # about 32 MB
+                out.write(one)
+        tracemalloc.start()
+        try:
+            count = sum(1 for _ in iter_messages(str(path)))
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert count == 10_000
+        assert peak < 8 * 2**20, f"peak {peak / 2**20:.1f} MiB for a 32 MB mbox"
+
+
+@pytest.mark.corpus
+class TestCorpus:
+    """The corpus files split into the message numbers truth.jsonl expects."""
+
+    def test_message_numbers(self, corpus: Path, truth: list[dict[str, object]]) -> None:
+        counts: dict[str, int] = {}
+        for item in iter_messages(str(corpus / "emails")):
+            assert isinstance(item, RawMessage), item
+            counts[Path(item.source).name] = item.number
+        assert counts.get("mbox-0") == 37
+        assert counts.get("rfc3464-28.eml") == 2
+        assert "size-0" not in counts
+        assert "size-1" not in counts
+        for row in truth:
+            if row["message"] is not None and row["file"] not in {
+                # Not mboxes: they start with headers, and a "From " line
+                # further down is body text (see README, "Reading bounces").
+                "lhost-postfix-49.eml",
+                "lhost-postfix-50.eml",
+            }:
+                assert counts[str(row["file"])] >= int(str(row["message"])), row["file"]
+
+
+class TestRanges:
+    """An mbox cut into ranges gives the messages and numbers of reading it whole."""
+
+    @pytest.mark.parametrize("eol", [b"\n", b"\r\n", b"\r"])
+    @pytest.mark.parametrize("every", [1, 700, 5000, 10**9])
+    def test_ranges_read_like_the_whole(self, tmp_path: Path, eol: bytes, every: int) -> None:
+        path = tmp_path / "cut.mbox"
+        bodies = [message(n, eol) + b"y" * (n * 37 % 900) + eol for n in range(1, 40)]
+        path.write_bytes(eol * 2 + mbox_of(bodies, eol))
+        parts = mbox_ranges(str(path), every)
+        assert parts is not None
+        assert parts[0].start == 0
+        assert parts[-1].end == path.stat().st_size
+        assert all(a.end == b.start for a, b in itertools.pairwise(parts))
+        pieces = [item for part in parts for item in iter_range(str(path), part)]
+        assert pieces == read(path)
+
+    def test_not_an_mbox_is_not_cut(self, tmp_path: Path) -> None:
+        plain = tmp_path / "one.eml"
+        plain.write_bytes(message(1))
+        packed = tmp_path / "packed.gz"
+        packed.write_bytes(gzip.compress(mbox_of([message(1)])))
+        assert mbox_ranges(str(plain), 10) is None
+        assert mbox_ranges(str(packed), 10) is None
+        assert mbox_ranges(str(tmp_path / "missing"), 10) is None
