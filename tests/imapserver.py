@@ -23,7 +23,6 @@ import os
 import pwd
 import re
 import shutil
-import signal
 import socket
 import ssl
 import subprocess
@@ -131,12 +130,12 @@ class DovecotServer:
 
     def stop(self) -> None:
         """Stop Dovecot and remove its folder."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
+        # The master process stops its children on SIGTERM.
+        self.process.terminate()
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.kill()
             self.process.wait(timeout=10)
         shutil.rmtree(self.root, ignore_errors=True)
 
@@ -300,7 +299,7 @@ def start_dovecot() -> DovecotServer:
             [binary, "-c", str(conf), "-F"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            start_new_session=True,  # so stop() can end Dovecot's children with it
+            # Same process group as the tests: if the test run is killed, Dovecot goes too.
         )
     except (OSError, DovecotUnavailableError):
         shutil.rmtree(root, ignore_errors=True)

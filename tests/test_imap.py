@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import pytest
@@ -21,8 +22,11 @@ from bouncetool.imap import (
     read_password,
     sequence_set,
 )
+from bouncetool.model import Problem, RawMessage
+from bouncetool.sources import iter_messages
 from tests.imapserver import PASSWORD, DovecotServer
 from tests.mailfactory import dsn, plain_message
+from tests.support import run_cli
 
 
 def settings_for(
@@ -279,3 +283,34 @@ class TestSettle:
         with ImapMailbox(settings, writable=True) as box:
             assert box.settle(uids, validity + 1) == 0
         assert imap_server.uids(criteria="UNSEEN") == [uid]
+
+
+@pytest.mark.usefixtures("password_env")
+class TestAsASource:
+    """An IMAP URL works wherever a source does: `iter_messages` and `bouncetool classify`."""
+
+    def test_iter_messages_dispatches_on_the_scheme(self, imap_server: DovecotServer) -> None:
+        uid = imap_server.append(dsn("jan@example.cz"))
+        (message,) = iter_messages(imap_server.url())
+        assert isinstance(message, RawMessage)
+        assert (message.source, message.number) == (imap_server.url(), uid)
+
+    def test_unreachable_mailbox_is_a_problem(self, imap_server: DovecotServer) -> None:
+        (problem,) = iter_messages("imap://u@127.0.0.1:1/INBOX")
+        assert isinstance(problem, Problem)
+        assert problem.describe().startswith("imap://u@127.0.0.1:1/INBOX: cannot connect")
+
+    def test_classify_reads_without_marking(self, imap_server: DovecotServer) -> None:
+        uids = imap_server.append_all([dsn("jan@example.cz"), dsn("eva@example.cz")])
+        result = run_cli(
+            ["classify", imap_server.url(), "--format", "jsonl"],
+            env={"BOUNCETOOL_IMAP_PASSWORD": PASSWORD},
+        )
+        assert result.exit_code == 0, result.stderr
+        records = [json.loads(line) for line in result.stdout.splitlines()]
+        assert [(r["source"], r["message"], r["recipient"]) for r in records] == [
+            (imap_server.url(), uids[0], "jan@example.cz"),
+            (imap_server.url(), uids[1], "eva@example.cz"),
+        ]
+        assert imap_server.uids(criteria="UNSEEN") == uids
+        assert PASSWORD not in result.stdout + result.stderr
