@@ -13,15 +13,21 @@ import gzip
 import importlib.util
 import io
 import json
+import os
+import random
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from bouncetool.cli import app
-from bouncetool.model import RECORD_FIELDS
+from bouncetool.model import RECORD_FIELDS, RawMessage
 from bouncetool.pipeline import worker
-from tests.support import run_cli
+from bouncetool.sources import iter_messages
+from tests.support import PROJECT, run_cli
 from tests.test_pipeline import dsn, parse_final_recipients, write_mbox
 
 needs_extract = pytest.mark.skipif(
@@ -167,9 +173,70 @@ class TestEndToEnd:
 
     def test_workers_agree(self, tmp_path: Path) -> None:
         message = (Path(__file__).parent / "data" / "dsn-postfix.eml").read_bytes()
-        mbox = write_mbox(tmp_path / "many.mbox", [message] * 1500)
+        mbox = write_mbox(tmp_path / "many.mbox", [message] * 2500)
         one = run_cli(["classify", "--format", "jsonl", "--workers", "1", mbox])
         two = run_cli(["classify", "--format", "jsonl", "--workers", "2", mbox])
         assert one.exit_code == two.exit_code == 0
         assert one.stdout == two.stdout
-        assert len(one.stdout.splitlines()) == 1500
+        assert len(one.stdout.splitlines()) == 2500
+
+
+@needs_extract
+class TestHostileInput:
+    """Garbage and huge messages give a record, not a traceback or a hang."""
+
+    def test_binary_garbage_is_not_a_bounce(self, tmp_path: Path) -> None:
+        garbage = tmp_path / "garbage.bin"
+        garbage.write_bytes(random.Random(7).randbytes(100_000))  # noqa: S311  (repeatable garbage)
+        result = run_cli(["classify", "--format", "jsonl", garbage])
+        assert (result.exit_code, result.stderr) == (0, "")
+        [row] = [json.loads(line) for line in result.stdout.splitlines()]
+        assert row["kind"] == "not-bounce"
+
+    def test_fifteen_megabyte_message(self, tmp_path: Path) -> None:
+        message = (Path(__file__).parent / "data" / "dsn-postfix.eml").read_bytes()
+        huge = tmp_path / "huge.mbox"
+        padding = b"".join(b"X-Filler-%d: %s\n" % (n, b"z" * 70) for n in range(190_000))
+        huge.write_bytes(b"From x  Mon Nov 23 2026\n" + padding + message)
+        assert huge.stat().st_size > 15_000_000
+        started = time.perf_counter()
+        result = run_cli(["classify", "--format", "jsonl", huge])
+        assert time.perf_counter() - started < 20  # generous: the machine may be busy
+        assert result.exit_code == 0, result.stderr
+        assert len(result.stdout.splitlines()) == 1
+
+
+@needs_extract
+@pytest.mark.corpus
+class TestCorpus:
+    """Every message of the corpus gives at least one record, and nothing is a problem."""
+
+    def test_every_message_is_accounted_for(self, corpus: Path) -> None:
+        emails = corpus / "emails"
+        result = run_cli(["classify", "--format", "jsonl", emails])
+        assert (result.exit_code, result.stderr) == (0, "")
+        rows = [json.loads(line) for line in result.stdout.splitlines()]
+        places = {(row["source"], row["message"]) for row in rows}
+        messages = {
+            (m.source, m.number) for m in iter_messages(str(emails)) if isinstance(m, RawMessage)
+        }
+        assert places == messages
+
+
+class TestStartup:
+    """classify starts light: pandas and dnspython are never imported on its path."""
+
+    def test_no_heavy_imports(self, tmp_path: Path) -> None:
+        empty = tmp_path / "empty"
+        empty.write_bytes(b"")
+        done = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "bouncetool", "classify", str(empty)],
+            capture_output=True,
+            env={**os.environ, "PYTHONPATH": str(PROJECT / "src")},
+            check=False,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+        imported = {line.split("|")[-1].strip().split(".")[0] for line in done.stderr.splitlines()}
+        assert "bouncetool" in imported
+        assert not imported & {"pandas", "numpy", "dns"}

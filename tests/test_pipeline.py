@@ -9,13 +9,14 @@ from __future__ import annotations
 import gzip
 import os
 import re
-import threading
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from bouncetool.model import Blame, Bounce, Kind, Problem, Record, Verdict
-from bouncetool.pipeline import iter_records
+from bouncetool.model import Blame, Bounce, Kind, Lang, Problem, Record, Verdict
+from bouncetool.pipeline import Encoded, iter_encoded, iter_records
+from bouncetool.render import LineEncoder, OutputFormat
 
 _FINAL_RECIPIENT = re.compile(rb"^Final-Recipient:\s*rfc822;\s*(\S+)", re.MULTILINE | re.IGNORECASE)
 _STATUS = re.compile(rb"^Status:\s*([245]\.\d{1,3}\.\d{1,3})", re.MULTILINE | re.IGNORECASE)
@@ -232,9 +233,41 @@ class TestWorkers:
     def test_named_pipe_is_read_once_in_order(self, tmp_path: Path, large: Path) -> None:
         fifo = tmp_path / "pipe"
         os.mkfifo(fifo)
-        writer = threading.Thread(target=lambda: fifo.write_bytes(large.read_bytes()))
-        writer.start()
+        # The writer is another process, as in a shell: a thread of this one
+        # would leave the pipe's write end open in the forked workers.
+        writer = subprocess.Popen(["dd", f"if={large}", f"of={fifo}", "status=none"])
         got = list(iter_records([str(fifo)], workers=2, parse=parse_final_recipients))
-        writer.join()
+        assert writer.wait(timeout=30) == 0
         assert [r.bounce.message for r in records(got)][-1] == self.COUNT
         assert len(got) == self.COUNT * 2 - 1
+
+
+class TestEncoded:
+    """iter_encoded gives the text the encoder makes of each record of iter_records, in order."""
+
+    def test_same_as_encoding_records(self, tmp_path: Path) -> None:
+        mbox = write_mbox(tmp_path / "large.mbox", large_messages(3000))
+        encoder = LineEncoder(OutputFormat.JSONL, Lang.CS)
+        want = [
+            item if isinstance(item, Problem) else encoder(item)
+            for item in iter_records(
+                [str(mbox)], table=StatusTable(), workers=1, parse=parse_final_recipients
+            )
+        ]
+        got = [
+            item if isinstance(item, Problem) else item.text
+            for item in iter_encoded(
+                [str(mbox)], encoder, table=StatusTable(), workers=2, parse=parse_final_recipients
+            )
+        ]
+        assert got == want
+        assert '"explanation": "Adresa neexistuje."' in got[0]
+
+    def test_places_come_along(self, tmp_path: Path) -> None:
+        mbox = write_mbox(tmp_path / "in.mbox", [dsn("a@x.example"), dsn("b@x.example")])
+        encoder = LineEncoder(OutputFormat.CSV, Lang.EN)
+        got = list(iter_encoded([str(mbox)], encoder, workers=1, parse=parse_final_recipients))
+        assert [(e.source, e.message) for e in got if isinstance(e, Encoded)] == [
+            (str(mbox), 1),
+            (str(mbox), 2),
+        ]

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from bouncetool.model import Problem, RawMessage
 from bouncetool.sources import iter_messages
+from bouncetool.sources import mbox as mbox_module
 from bouncetool.sources.mbox import split_mbox
 from bouncetool.sources.ranges import iter_range, mbox_ranges
 
@@ -326,8 +327,9 @@ class TestRanges:
         path = tmp_path / "cut.mbox"
         bodies = [message(n, eol) + b"y" * (n * 37 % 900) + eol for n in range(1, 40)]
         path.write_bytes(eol * 2 + mbox_of(bodies, eol))
-        parts = mbox_ranges(str(path), every)
-        assert parts is not None
+        cut = mbox_ranges(str(path), every)
+        assert cut is not None
+        parts = list(cut)
         assert parts[0].start == 0
         assert parts[-1].end == path.stat().st_size
         assert all(a.end == b.start for a, b in itertools.pairwise(parts))
@@ -342,3 +344,57 @@ class TestRanges:
         assert mbox_ranges(str(plain), 10) is None
         assert mbox_ranges(str(packed), 10) is None
         assert mbox_ranges(str(tmp_path / "missing"), 10) is None
+
+
+class TestTooLarge:
+    """A message over the size limit is reported and skipped, never held; the others are read."""
+
+    @pytest.fixture(autouse=True)
+    def small_limit(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(mbox_module, "MAX_MESSAGE_BYTES", 5000)
+
+    @pytest.mark.parametrize("cut", [1000, 1 << 20])
+    def test_in_an_mbox(self, tmp_path: Path, cut: int) -> None:
+        path = tmp_path / "big.mbox"
+        huge = message(2) + b"z" * 20_000 + b"\n"
+        path.write_bytes(mbox_of([message(1), huge, message(3), huge]))
+        chunks = [path.read_bytes()[i : i + cut] for i in range(0, path.stat().st_size, cut)]
+        assert list(split_mbox(chunks)) == [message(1), None, message(3), None]
+        items = read(path)
+        assert items[1] == Problem(str(path), 2, "message larger than 5,000 bytes: skipped")
+        assert datas(items) == [message(1), message(3)]
+
+    def test_single_message(self, tmp_path: Path) -> None:
+        path = tmp_path / "big.eml"
+        path.write_bytes(message(1) + b"z" * 20_000)
+        assert read(path) == [Problem(str(path), 1, "message larger than 5,000 bytes: skipped")]
+
+    def test_in_a_range(self, tmp_path: Path) -> None:
+        path = tmp_path / "big.mbox"
+        path.write_bytes(mbox_of([message(1), message(2) + b"z" * 20_000 + b"\n", message(3)]))
+        cut = mbox_ranges(str(path), 10**9)
+        assert cut is not None
+        [part] = list(cut)
+        assert [type(item).__name__ for item in iter_range(str(path), part)] == [
+            "RawMessage",
+            "Problem",
+            "RawMessage",
+        ]
+
+
+class TestLinks:
+    """A broken link in a folder is reported, not skipped; a link loop is read once."""
+
+    def test_broken_link(self, tmp_path: Path) -> None:
+        (tmp_path / "a.eml").write_bytes(message(1))
+        (tmp_path / "b.eml").symlink_to(tmp_path / "gone.eml")
+        items = read(tmp_path)
+        assert items[1] == Problem(
+            str(tmp_path / "b.eml"), None, "cannot open: No such file or directory"
+        )
+        assert datas(items) == [message(1)]
+
+    def test_link_loop(self, tmp_path: Path) -> None:
+        (tmp_path / "a.eml").write_bytes(message(1))
+        (tmp_path / "again").symlink_to(tmp_path)
+        assert datas(read(tmp_path)) == [message(1)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import enum
+import io
 import json
 from collections.abc import Iterable
 from pathlib import PurePath
@@ -45,38 +46,71 @@ TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
 
 def render(records: Iterable[Record], form: OutputFormat, stream: TextIO, lang: Lang) -> int:
     """Write `records` to `stream` in `form`; return how many were written."""
-    if form is OutputFormat.JSONL:
-        return write_jsonl(records, stream, lang)
-    if form is OutputFormat.CSV:
-        return write_csv(records, stream, lang)
+    if form is OutputFormat.JSONL or form is OutputFormat.CSV:
+        encoder = LineEncoder(form, lang)
+        return write_lines((encoder(record) for record in records), encoder, stream)
     if form is OutputFormat.TABLE:
         return write_table(records, stream, lang)
     assert_never(form)
 
 
-def write_jsonl(records: Iterable[Record], stream: TextIO, lang: Lang) -> int:
-    """One JSON object per line, keys in `RECORD_FIELDS` order, UTF-8 kept readable."""
-    count = 0
-    for record in records:
-        stream.write(json.dumps(record.as_dict(lang), ensure_ascii=False))
-        stream.write("\n")
-        count += 1
-    return count
+class LineEncoder:
+    """One record to its line of JSON Lines or CSV, line end included.
 
-
-def write_csv(records: Iterable[Record], stream: TextIO, lang: Lang) -> int:
-    """A header of `RECORD_FIELDS`, then one row per record (RFC 4180: CRLF, quotes).
-
-    `stream` should be opened with ``newline=""`` so the line ends stay CRLF.
+    Picklable, so that worker processes can encode the records they make and
+    send text, not records, back to the main process (see
+    `bouncetool.pipeline.iter_encoded`). JSON: keys in `RECORD_FIELDS` order,
+    UTF-8 kept readable. CSV (RFC 4180): CRLF, quotes where needed, an empty
+    cell for null; write it to a stream opened with ``newline=""``.
     """
-    writer = csv.writer(stream)
-    writer.writerow(RECORD_FIELDS)
+
+    def __init__(self, form: OutputFormat, lang: Lang) -> None:
+        if form is OutputFormat.TABLE:
+            raise ValueError("a table is not written line by line")
+        self.form = form
+        self.lang = lang
+
+    def header(self) -> str:
+        """What goes before the first record: the CSV header row; nothing for JSON Lines."""
+        return _csv_line(RECORD_FIELDS) if self.form is OutputFormat.CSV else ""
+
+    def __call__(
+        self, record: Record, source: str | None = None, message: int | None = None
+    ) -> str:
+        """The line for `record`; `source` and `message`, when given, say where it came from.
+
+        (Worker processes give them rather than copy each record to place it.)
+        """
+        row = record.as_dict(self.lang)
+        if source is not None:
+            row["source"], row["message"] = source, message
+        if self.form is OutputFormat.JSONL:
+            return json.dumps(row, ensure_ascii=False) + "\n"
+        return _csv_line(["" if row[field] is None else row[field] for field in RECORD_FIELDS])
+
+
+def write_lines(lines: Iterable[str], encoder: LineEncoder, stream: TextIO) -> int:
+    """The encoder's header, then `lines` (made by `encoder`); return how many lines."""
+    stream.write(encoder.header())
     count = 0
-    for record in records:
-        row = record.as_dict(lang)
-        writer.writerow(["" if row[field] is None else row[field] for field in RECORD_FIELDS])
+    for line in lines:
+        stream.write(line)
         count += 1
     return count
+
+
+# One writer per process, reused: creating a csv.writer per row costs more
+# than the row itself.
+_CSV_BUFFER = io.StringIO()
+_CSV_WRITER = csv.writer(_CSV_BUFFER)
+
+
+def _csv_line(values: Iterable[object]) -> str:
+    _CSV_WRITER.writerow(values)
+    line = _CSV_BUFFER.getvalue()
+    _CSV_BUFFER.seek(0)
+    _CSV_BUFFER.truncate()
+    return line
 
 
 def write_table(records: Iterable[Record], stream: TextIO, lang: Lang) -> int:

@@ -8,17 +8,15 @@ progress to stderr.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import io
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO, TypeVar
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from bouncetool.atomicfile import atomic_text_writer
 from bouncetool.cli.app import app
@@ -26,8 +24,15 @@ from bouncetool.cli.terminal import interactive, stderr
 from bouncetool.errors import BounceToolError
 from bouncetool.language import resolve_lang
 from bouncetool.model import Lang, Problem, Record
-from bouncetool.pipeline import Classifier, iter_records
-from bouncetool.render import OutputFormat, render
+from bouncetool.pipeline import Encoded, iter_encoded, iter_records
+from bouncetool.render import LineEncoder, OutputFormat, render, write_lines
+from bouncetool.rules import load_table
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+_T = TypeVar("_T")
+_Out = TypeVar("_Out", Record, Encoded)
 
 
 class OutputError(BounceToolError):
@@ -62,6 +67,13 @@ def classify(
     workers: int | None = typer.Option(
         None, "--workers", min=1, help="Processes to parse in \\[default: one per core]."
     ),
+    rule_files: list[Path] = typer.Option(
+        [],
+        "--rules",
+        help="Extra rule file (repeatable); its rules come first and override shipped ids.",
+        exists=True,
+        dir_okay=False,
+    ),
 ) -> None:
     """Extract every bounced recipient from SOURCE... and classify it.
 
@@ -70,32 +82,24 @@ def classify(
     """
     form = output_format or _default_format(output)
     language = resolve_lang(lang.value if lang else None)
+    table = load_table(rule_files)
     tally = _Tally()
-    records = tally.records(iter_records(sources, table=_rule_table(), workers=workers))
     try:
-        with _progress(tally, form, output) as track, _output(output) as stream:
-            render(track(records), form, stream, language)
+        with _progress(tally, form, output) as progress, _output(output) as stream:
+            if form is OutputFormat.TABLE:
+                records = tally.passing(iter_records(sources, table=table, workers=workers))
+                render(progress.track(records), form, stream, language)
+            else:
+                # The workers encode, so only text comes back to this process.
+                encoder = LineEncoder(form, language)
+                encoded = iter_encoded(sources, encoder, table=table, workers=workers)
+                lines = (item.text for item in progress.track(tally.passing(encoded)))
+                write_lines(lines, encoder, stream)
     except BrokenPipeError:
         # The reader went away (``| head``): stop quietly, as other tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     if tally.problems:
         raise typer.Exit(1)
-
-
-def _rule_table() -> Classifier | None:
-    """The rule table to classify with, or None to keep the extractor's hard/soft.
-
-    The rules package (``bouncetool.rules``) is optional here; it is imported
-    by name so that this command works before and after it is installed.
-    """
-    try:
-        rules = importlib.import_module("bouncetool.rules")
-    except ModuleNotFoundError as missing:
-        if missing.name != "bouncetool.rules":
-            raise
-        return None
-    table: Classifier = rules.load_table()
-    return table
 
 
 def _default_format(output: Path | None) -> OutputFormat:
@@ -112,34 +116,62 @@ class _Tally:
         self.problems = 0
         self._last: tuple[str | None, int | None] = (None, None)
 
-    def records(self, items: Iterable[Record | Problem]) -> Iterator[Record]:
-        """The records of `items`; each problem is printed on stderr and counted."""
+    def passing(self, items: Iterable[_Out | Problem]) -> Iterator[_Out]:
+        """The records (or lines) of `items`; each problem is printed on stderr and counted."""
         console = stderr()
         for item in items:
             if isinstance(item, Problem):
                 self.problems += 1
                 console.print(f"bouncetool: {item.describe()}", markup=False, highlight=False)
                 continue
-            place = (item.bounce.source, item.bounce.message)
+            place = (
+                (item.bounce.source, item.bounce.message)
+                if isinstance(item, Record)
+                else (item.source, item.message)
+            )
             if place != self._last:
                 self._last = place
                 self.messages += 1
             yield item
 
 
-Track = Callable[[Iterable[Record]], Iterator[Record]]
+class _Progress:
+    """Shows how many messages were read, on stderr, while records pass through `track`."""
+
+    def __init__(self, tally: _Tally, progress: Progress | None) -> None:
+        self._tally = tally
+        self._progress = progress
+        self._task = progress.add_task("classify", total=None) if progress else None
+
+    def track(self, items: Iterable[_T]) -> Iterator[_T]:
+        """`items`, unchanged, updating the display now and then."""
+        progress, task = self._progress, self._task
+        if progress is None or task is None:
+            yield from items
+            return
+        shown = 0.0
+        for item in items:
+            yield item
+            if (now := time.monotonic()) - shown > _REFRESH_SECONDS:
+                shown = now
+                progress.update(task, completed=self._tally.messages)
+                progress.refresh()
+
+
+_REFRESH_SECONDS = 0.1
 
 
 @contextlib.contextmanager
-def _progress(tally: _Tally, form: OutputFormat, output: Path | None) -> Iterator[Track]:
-    """A wrapper over the records that shows progress on stderr, when that helps.
-
-    Only on a terminal, and not while records stream to the same terminal.
+def _progress(tally: _Tally, form: OutputFormat, output: Path | None) -> Iterator[_Progress]:
+    """Progress on stderr, when that helps: only on a terminal, and not while
+    records stream to that same terminal.
     """
     to_terminal = output is None and form is not OutputFormat.TABLE and sys.stdout.isatty()
     if not interactive() or to_terminal:
-        yield iter
+        yield _Progress(tally, None)
         return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     # Refreshed by hand: no refresh thread runs while worker processes fork.
     with Progress(
         SpinnerColumn(),
@@ -149,21 +181,7 @@ def _progress(tally: _Tally, form: OutputFormat, output: Path | None) -> Iterato
         transient=True,
         auto_refresh=False,
     ) as progress:
-        task = progress.add_task("classify", total=None)
-
-        def track(records: Iterable[Record]) -> Iterator[Record]:
-            shown = 0.0
-            for record in records:
-                yield record
-                if (now := time.monotonic()) - shown > _REFRESH_SECONDS:
-                    shown = now
-                    progress.update(task, completed=tally.messages)
-                    progress.refresh()
-
-        yield track
-
-
-_REFRESH_SECONDS = 0.1
+        yield _Progress(tally, progress)
 
 
 @contextlib.contextmanager

@@ -19,12 +19,30 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import chain
+from typing import cast
 
 from bouncetool.model import Problem
 from bouncetool.pipeline.tasks import TASK_BYTES, Task, plan
-from bouncetool.pipeline.worker import Classifier, Item, Parse, Worker
+from bouncetool.pipeline.worker import (
+    Classifier,
+    Encode,
+    Encoded,
+    Item,
+    Parse,
+    Result,
+    Worker,
+)
 
-__all__ = ["Classifier", "Item", "Parse", "available_cores", "iter_records"]
+__all__ = [
+    "Classifier",
+    "Encode",
+    "Encoded",
+    "Item",
+    "Parse",
+    "available_cores",
+    "iter_encoded",
+    "iter_records",
+]
 
 IN_FLIGHT_PER_WORKER = 3
 """Tasks queued per worker: keeps workers busy without reading far ahead."""
@@ -45,18 +63,45 @@ def iter_records(
     in (default: one per available core; 1 = this process only). `parse`
     replaces the extractor (tests; it must be picklable to run in workers).
     """
+    return cast(Iterator[Item], _iter_results(specs, table, workers, parse, None))
+
+
+def iter_encoded(
+    specs: Sequence[str],
+    encode: Encode,
+    *,
+    table: Classifier | None = None,
+    workers: int | None = None,
+    parse: Parse | None = None,
+) -> Iterator[Encoded | Problem]:
+    """Like `iter_records`, each record turned into text by `encode` where it was made.
+
+    Worker processes then send text, not records, back to this process, which
+    only writes it out: the fastest way to JSON Lines or CSV. `encode` must be
+    picklable (`bouncetool.render.LineEncoder` is).
+    """
+    return cast(Iterator[Encoded | Problem], _iter_results(specs, table, workers, parse, encode))
+
+
+def _iter_results(
+    specs: Sequence[str],
+    table: Classifier | None,
+    workers: int | None,
+    parse: Parse | None,
+    encode: Encode | None,
+) -> Iterator[Result]:
     count = available_cores() if workers is None else max(1, workers)
     tasks = plan(specs)
     head = _take_until(tasks, SMALL_INPUT)
     everything = chain(head, tasks)
-    outcomes: Iterator[list[Item]]
+    outcomes: Iterator[list[Result]]
     if count == 1 or _size(head) < SMALL_INPUT:
-        Worker.setup(parse, table)
+        Worker.setup(parse, table, encode)
         outcomes = (_here(task) for task in everything)
     else:
-        outcomes = _in_workers(everything, count, parse, table)
-    for items in outcomes:
-        yield from items
+        outcomes = _in_workers(everything, count, (parse, table, encode))
+    for results in outcomes:
+        yield from results
 
 
 def available_cores() -> int:
@@ -81,24 +126,22 @@ def _size(tasks: Iterable[Task | Problem]) -> int:
     return sum(task.size for task in tasks if not isinstance(task, Problem))
 
 
-def _here(task: Task | Problem) -> list[Item]:
+def _here(task: Task | Problem) -> list[Result]:
     return [task] if isinstance(task, Problem) else Worker.run(task)
 
 
 def _in_workers(
     tasks: Iterable[Task | Problem],
     count: int,
-    parse: Parse | None,
-    table: Classifier | None,
-) -> Iterator[list[Item]]:
-    # "fork" starts a worker in milliseconds with the extractor already
-    # imported; where it does not exist the default method pickles the table
-    # once per worker through the initializer.
+    setup: tuple[Parse | None, Classifier | None, Encode | None],
+) -> Iterator[list[Result]]:
+    # "fork" starts a worker in milliseconds; where it does not exist the
+    # default method pickles the table once per worker through the initializer.
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    pending: deque[Future[list[Item]] | list[Item]] = deque()
+    pending: deque[Future[list[Result]] | list[Result]] = deque()
     with ProcessPoolExecutor(
-        count, mp_context=context, initializer=Worker.setup, initargs=(parse, table)
+        count, mp_context=context, initializer=Worker.setup, initargs=setup
     ) as pool:
         try:
             for task in tasks:
@@ -116,5 +159,5 @@ def _in_workers(
                     future.cancel()
 
 
-def _result(entry: Future[list[Item]] | list[Item]) -> list[Item]:
+def _result(entry: Future[list[Result]] | list[Result]) -> list[Result]:
     return entry.result() if isinstance(entry, Future) else entry

@@ -103,7 +103,7 @@ def _large_file_tasks(file: SourceFile) -> Iterator[Task]:
     if not file.regular:
         # A pipe can be read once, by the process that holds it: read it here.
         yield from _message_tasks(iter_file(file.path))
-    elif ranges:
+    elif ranges is not None:
         for part in ranges:
             yield RangeTask(file.path, part)
     elif file_compression(file.path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterable
-from typing import Protocol, cast
+from typing import NamedTuple, Protocol, cast
 
 from bouncetool.model import Bounce, Kind, Problem, RawMessage, Record, Verdict
 from bouncetool.pipeline.tasks import FilesTask, MessagesTask, RangeTask, Task
@@ -15,6 +15,25 @@ Parse = Callable[[bytes], list[Bounce]]
 """An extractor: one message's bytes to its bounces (``bouncetool.extract.parse_message``)."""
 
 Item = Record | Problem
+
+
+class Encode(Protocol):
+    """Turns a record into its output text (`bouncetool.render.LineEncoder`); picklable."""
+
+    def __call__(self, record: Record, source: str, message: int) -> str:
+        """The text for `record`, which came from message `message` of `source`."""
+        ...
+
+
+class Encoded(NamedTuple):
+    """A record already turned into output text, with the place it came from."""
+
+    source: str | None
+    message: int | None
+    text: str
+
+
+Result = Record | Encoded | Problem
 
 
 class Classifier(Protocol):
@@ -40,15 +59,17 @@ class Worker:
 
     parse: Parse | None = None
     table: Classifier | None = None
+    encode: Encode | None = None
 
     @classmethod
-    def setup(cls, parse: Parse | None, table: Classifier | None) -> None:
-        """Remember the extractor and the table (the initializer of each worker)."""
+    def setup(cls, parse: Parse | None, table: Classifier | None, encode: Encode | None) -> None:
+        """Remember the extractor, the table and the encoder (the initializer of each worker)."""
         cls.parse = parse
         cls.table = table
+        cls.encode = encode
 
     @classmethod
-    def run(cls, task: Task) -> list[Item]:
+    def run(cls, task: Task) -> list[Result]:
         """Read and parse everything `task` names."""
         if isinstance(task, FilesTask):
             items: Iterable[RawMessage | Problem] = (
@@ -61,26 +82,38 @@ class Worker:
         return cls._parse_all(items)
 
     @classmethod
-    def _parse_all(cls, items: Iterable[RawMessage | Problem]) -> list[Item]:
-        out: list[Item] = []
+    def _parse_all(cls, items: Iterable[RawMessage | Problem]) -> list[Result]:
+        out: list[Result] = []
         for item in items:
             if isinstance(item, Problem):
                 out.append(item)
             else:
-                out.extend(cls._records(item))
+                out.extend(cls._results(item))
         return out
 
     @classmethod
-    def _records(cls, raw: RawMessage) -> list[Item]:
+    def _results(cls, raw: RawMessage) -> list[Result]:
+        # The records of one message: placed, or encoded with their place.
         if cls.parse is None:
             cls.parse = default_parse()
+        source, number, table, encode = raw.source, raw.number, cls.table, cls.encode
         try:
             bounces = cls.parse(raw.data) or [Bounce(Kind.NOT_BOUNCE)]
-            placed = [bounce.at(raw.source, raw.number) for bounce in bounces]
-            table = cls.table
+            if encode is not None:
+                # Placing a bounce copies it; the encoder writes the place
+                # into the text instead.
+                return [
+                    Encoded(
+                        source,
+                        number,
+                        encode(Record(b, table.classify(b) if table else None), source, number),
+                    )
+                    for b in bounces
+                ]
+            placed = [b.at(source, number) for b in bounces]
             return [Record(b, table.classify(b) if table else None) for b in placed]
         except Exception as error:  # noqa: BLE001  (one bad message must not stop the run)
-            return [Problem(raw.source, raw.number, f"cannot parse: {_describe(error)}")]
+            return [Problem(source, number, f"cannot parse: {_describe(error)}")]
 
 
 def _describe(error: Exception) -> str:
@@ -88,4 +121,14 @@ def _describe(error: Exception) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-__all__ = ["Classifier", "Item", "MessagesTask", "Parse", "Worker", "default_parse"]
+__all__ = [
+    "Classifier",
+    "Encode",
+    "Encoded",
+    "Item",
+    "MessagesTask",
+    "Parse",
+    "Result",
+    "Worker",
+    "default_parse",
+]

@@ -28,14 +28,28 @@ from typing import BinaryIO
 
 from bouncetool.errors import SourceError
 from bouncetool.model import Problem, RawMessage
+from bouncetool.sources import mbox
 from bouncetool.sources.folders import SourceFile, iter_files
-from bouncetool.sources.mbox import split_mbox, starts_like_mbox
+from bouncetool.sources.mbox import (
+    TOO_LARGE,
+    message_or_problem,
+    split_mbox,
+    starts_like_mbox,
+)
 from bouncetool.sources.streams import DECOMPRESSION_ERRORS, read_chunks
 
 STDIN = "-"
 """The spec that means standard input."""
 
-__all__ = ["STDIN", "SourceFile", "is_mailbox_url", "iter_file", "iter_files", "iter_messages"]
+__all__ = [
+    "STDIN",
+    "SourceFile",
+    "is_mailbox_url",
+    "iter_file",
+    "iter_files",
+    "iter_messages",
+    "iter_stream",
+]
 
 
 def iter_messages(spec: str, *, stdin: BinaryIO | None = None) -> Iterator[RawMessage | Problem]:
@@ -94,16 +108,31 @@ def iter_stream(name: str, stream: BinaryIO) -> Iterator[RawMessage | Problem]:
         if starts_like_mbox(first):
             for data in split_mbox(rest):
                 number += 1
-                yield RawMessage(name, number, data)
+                yield message_or_problem(name, number, data)
         else:
-            data = b"".join(rest)
-            if data.strip():
+            data = _whole(rest)
+            if data is TOO_LARGE or data.strip():
                 number += 1
-                yield RawMessage(name, number, _lf_if_cr_only(data))
+                yield message_or_problem(name, number, data and _lf_if_cr_only(data))
     except DECOMPRESSION_ERRORS as error:
         what = f"{compression} data" if compression else "file"
         reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
         yield Problem(name, number + 1 if number else None, f"cannot read {what}: {reason}")
+
+
+def _whole(chunks: Iterator[bytes]) -> bytes | None:
+    # One message: all of it, unless it outgrows the limit (then read on to
+    # the end without keeping anything, and give TOO_LARGE).
+    limit = mbox.MAX_MESSAGE_BYTES
+    parts: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            parts.clear()
+        else:
+            parts.append(chunk)
+    return TOO_LARGE if size > limit else b"".join(parts)
 
 
 def _opening(chunks: Iterator[bytes]) -> bytes:

@@ -91,4 +91,8 @@ def _folder_entries(name: str) -> tuple[list[SourceFile], list[str]]:
             folders.append(entry.path)
         elif entry.is_file():
             files.append(SourceFile(entry.path, entry.stat().st_size))
+        elif entry.is_symlink():
+            # A broken link: opening it reports the problem instead of the
+            # file vanishing silently. (Sockets and pipes are no messages.)
+            files.append(SourceFile(entry.path, 0))
     return files, folders

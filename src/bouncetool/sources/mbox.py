@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
+from bouncetool.model import Problem, RawMessage
+
 # mboxrd (and mboxo) writers escape a body line starting with "From " as
 # ">From "; mboxrd also adds a ">" to lines already starting with ">From ".
 # Reading takes one ">" away, as RFC 4155 (appendix A) describes.
@@ -23,16 +25,30 @@ def starts_like_mbox(head: bytes) -> bool:
     return head.lstrip(b"\r\n").startswith(_FROM)
 
 
-def split_mbox(chunks: Iterable[bytes]) -> Iterator[bytes]:
+MAX_MESSAGE_BYTES = 64 << 20
+"""A message larger than this is skipped (and reported), so memory stays bounded.
+
+Mail servers refuse messages far smaller (25-50 MB is usual) and a bounce
+carries at most the returned message, so only a damaged mailbox gets here.
+"""
+
+TOO_LARGE = None
+"""What `split_mbox` gives in place of a message larger than `MAX_MESSAGE_BYTES`."""
+
+
+def split_mbox(chunks: Iterable[bytes]) -> Iterator[bytes | None]:
     """Each message of the mbox arriving in `chunks`, without its ``From `` line.
 
     The line endings of the first ``From `` line decide the style: LF and CRLF
     mboxes split on ``\\nFrom ``, CR-only ones on ``\\rFrom `` and have their
-    line endings turned into LF so that parsers see ordinary lines.
+    line endings turned into LF so that parsers see ordinary lines. A message
+    larger than `MAX_MESSAGE_BYTES` comes as `TOO_LARGE` (None), never held whole.
     """
+    limit = MAX_MESSAGE_BYTES
     buffer = bytearray()
     separator: bytes | None = None
     started = False
+    too_large = False  # the message being read has outgrown the limit
     scan = 0  # everything before this offset has been searched for a separator
     for chunk in chunks:
         buffer += chunk
@@ -41,18 +57,28 @@ def split_mbox(chunks: Iterable[bytes]) -> Iterator[bytes]:
             leading = len(buffer) - len(buffer.lstrip(b"\r\n"))
             del buffer[:leading]
             started = bool(buffer)
+        separator = separator or separator_for(buffer)
         if separator is None:
-            separator = separator_for(buffer)
-            if separator is None:
-                continue
+            if len(buffer) <= limit:
+                continue  # the first line has not ended yet
+            separator = b"\nFrom "  # a line this long is no From line: any style will do
         start = 0
-        while (found := buffer.find(separator, max(scan, start + 1))) >= 0:
-            yield _message(buffer, start, found, separator)
+        while (found := buffer.find(separator, max(scan, start))) >= 0:
+            too_large = too_large or found - start > limit
+            yield TOO_LARGE if too_large else _message(buffer, start, found, separator)
+            too_large = False
             start = found + 1  # the "From " line of the next message
             scan = start + 1
         del buffer[:start]
         scan = max(scan - start, len(buffer) - len(separator) + 1, 0)
-    if buffer:
+        if len(buffer) > limit:
+            # Keep only what could be the start of the next separator.
+            too_large = True
+            del buffer[:scan]
+            scan = 0
+    if too_large or len(buffer) > limit:
+        yield TOO_LARGE
+    elif buffer:
         # The last message has no separator after it, but ends with the same
         # blank line; drop that line as the separator would.
         separator = separator or b"\nFrom "
@@ -62,6 +88,15 @@ def split_mbox(chunks: Iterable[bytes]) -> Iterator[bytes]:
                 end -= len(blank)
                 break
         yield _message(buffer, 0, end, separator)
+
+
+def message_or_problem(name: str, number: int, data: bytes | None) -> RawMessage | Problem:
+    """The message, or the Problem that it was too large to read (see `MAX_MESSAGE_BYTES`)."""
+    if data is TOO_LARGE:
+        limit = MAX_MESSAGE_BYTES
+        size = f"{limit >> 20} MB" if limit >= 1 << 20 else f"{limit:,} bytes"
+        return Problem(name, number, f"message larger than {size}: skipped")
+    return RawMessage(name, number, data)
 
 
 def separator_for(buffer: bytes | bytearray) -> bytes | None:

@@ -15,7 +15,12 @@ from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
 from bouncetool.model import Problem, RawMessage
-from bouncetool.sources.mbox import separator_for, split_mbox, starts_like_mbox
+from bouncetool.sources.mbox import (
+    message_or_problem,
+    separator_for,
+    split_mbox,
+    starts_like_mbox,
+)
 from bouncetool.sources.streams import CHUNK_SIZE, compression_of
 
 _HEAD = 1 << 12
@@ -29,29 +34,40 @@ class MboxRange(NamedTuple):
     first: int
 
 
-def mbox_ranges(path: str, every: int) -> list[MboxRange] | None:
+def mbox_ranges(path: str, every: int) -> Iterator[MboxRange] | None:
     """Ranges of about `every` bytes covering the mbox at `path`, with their message numbers.
 
     None when `path` is not a plain, seekable mbox file (compressed, one
     message, a pipe, unreadable): such a file is read whole, in order. The
-    scan for separators costs far less than parsing the messages.
+    ranges come while the file is scanned for separators, so work on the
+    first can start at once; the scan costs far less than parsing.
     """
     try:
         with Path(path).open("rb") as stream:
             status = Path(path).stat()
-            if not stat.S_ISREG(status.st_mode):
-                return None
             head = stream.read(_HEAD)
-            lead = len(head) - len(head.lstrip(b"\r\n"))
-            separator = separator_for(head[lead:])
-            if compression_of(head) or not starts_like_mbox(head) or separator is None:
-                return None
-            stream.seek(lead)
-            starts = [(0, 1), *_split_points(stream, lead, separator, every)]
     except OSError:
         return None
-    ends = [start for start, _ in starts[1:]] + [status.st_size]
-    return [MboxRange(start, end, first) for (start, first), end in zip(starts, ends, strict=True)]
+    lead = len(head) - len(head.lstrip(b"\r\n"))
+    separator = separator_for(head[lead:])
+    if not stat.S_ISREG(status.st_mode) or compression_of(head) or separator is None:
+        return None
+    if not starts_like_mbox(head):
+        return None
+    return _ranges(path, lead, separator, every, status.st_size)
+
+
+def _ranges(path: str, lead: int, separator: bytes, every: int, size: int) -> Iterator[MboxRange]:
+    start, first = 0, 1
+    try:
+        with Path(path).open("rb") as stream:
+            stream.seek(lead)
+            for point, number in _split_points(stream, lead, separator, every):
+                yield MboxRange(start, point, first)
+                start, first = point, number
+    except OSError:
+        pass  # the last range runs to the end; reading it will report the problem
+    yield MboxRange(start, size, first)
 
 
 def _split_points(
@@ -85,7 +101,7 @@ def iter_range(path: str, part: MboxRange) -> Iterator[RawMessage | Problem]:
             stream.seek(part.start)
             for data in split_mbox(_chunks(stream, part.end - part.start)):
                 number += 1
-                yield RawMessage(path, number, data)
+                yield message_or_problem(path, number, data)
     except OSError as error:
         yield Problem(path, number + 1, f"cannot read file: {error.strerror or error}")
 

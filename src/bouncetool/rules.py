@@ -1,0 +1,317 @@
+"""The rule table: load it, compile it once, and turn each bounce into a verdict.
+
+Evaluation order (README, "The rule table", says the same for users):
+
+1. Rules on the extracted kind of a non-failure (complaint, auto-reply,
+   delivered, not-bounce): such a message is what its format says it is.
+2. Rules with a text pattern, in file order (user files first): a specific
+   diagnostic text beats a generic or contradicting code.
+3. Rules on codes only, the most specific first (``5.1.1`` before ``5.1.*``
+   before ``5.*``; a status before a bare reply code).
+4. Rules on the extracted kind or remote host alone, then the catch-all.
+
+Within a rule every given condition must hold; within one condition any of
+its values may. After the rule decides, two adjustments keep kinds honest:
+a bounce the extractor marked delayed stays ``delayed``, and a ``hard``
+verdict on a temporary (4xx) failure becomes ``soft``.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bouncetool import smtpcodes
+from bouncetool.errors import RuleError
+from bouncetool.literals import required_literals, trie_pattern
+from bouncetool.model import Bounce, Kind, Verdict
+from bouncetool.rulefile import Rule, parse_rules, read_rules
+from bouncetool.textfold import fold_text
+
+MAX_TEXT = 2000
+"""Only the first characters of a diagnostic are matched: bounds the work per line."""
+
+_CACHE_SIZE = 8192
+# What varies between otherwise identical answers of one server: addresses, IPv4
+# addresses, session ids ("p41si4843565qte.548 - gsmtp"). They are masked before
+# matching, so one provider's template is matched once and then found in the cache.
+_ADDRESS = re.compile(r"[^<>()\[\]\"',;:\s]{1,64}@[^<>()\[\]\"',;:\s]{1,255}")
+_DIGIT = re.compile(r"\d").search
+_IPV4 = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])")
+# A session or queue id: letters with at least four digits among them, no "..".
+_ID = re.compile(
+    r"(?=(?:[^\d]{0,60}\d){4})(?=[\d._-]{0,60}[a-z])(?!.{0,60}\.\.)[a-z0-9._-]{8,60}\Z"
+).match
+_PUNCT = "<>()[]{}\"',;:."
+
+_NON_FAILURE = frozenset({Kind.COMPLAINT, Kind.AUTO_REPLY, Kind.DELIVERED, Kind.NOT_BOUNCE})
+_SHIPPED = "rules.toml"
+_STATUS_WEIGHT = {0: 0, 1: 3, 2: 20, 3: 30}  # fixed parts of a status pattern -> weight
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    """A rule with its patterns compiled; built once per table."""
+
+    rule: Rule
+    text: re.Pattern[str] | None
+    gates: tuple[str, ...] | None  # literals of which a text match needs one; None: no gate
+    status: tuple[re.Pattern[str], ...]
+    reply: tuple[re.Pattern[str], ...]
+    host: re.Pattern[str] | None
+    extracted: frozenset[Kind]
+    conditional: bool  # True when anything besides text must hold
+
+    @classmethod
+    def of(cls, rule: Rule) -> _Compiled:
+        text = "|".join(f"(?:{p})" for p in rule.text)
+        gates = [required_literals(p) for p in rule.text]
+        return cls(
+            rule=rule,
+            text=re.compile(text) if text else None,
+            gates=_merge_gates(gates),
+            status=tuple(smtpcodes.status_pattern(p) for p in rule.status),
+            reply=tuple(smtpcodes.reply_pattern(p) for p in rule.reply),
+            host=re.compile(rule.host, re.IGNORECASE) if rule.host else None,
+            extracted=frozenset(rule.extracted),
+            conditional=bool(rule.status or rule.reply or rule.host or rule.extracted),
+        )
+
+    def match(self, facts: _Facts) -> str | None:
+        """What matched (text, code or kind) when every condition holds, else None."""
+        if not self._conditions_hold(facts):
+            return None
+        if self.text:
+            if self.gates is not None and not any(g in facts.text for g in self.gates):
+                return None
+            found = self.text.search(facts.text)
+            return found.group(0) if found else None
+        return self._what_matched(facts)
+
+    def _conditions_hold(self, facts: _Facts) -> bool:
+        if self.extracted and facts.kind not in self.extracted:
+            return False
+        if self.status and not (facts.status and any(p.match(facts.status) for p in self.status)):
+            return False
+        if self.reply and not (facts.reply and any(p.match(facts.reply) for p in self.reply)):
+            return False
+        return not (self.host and not (facts.host and self.host.search(facts.host)))
+
+    def _what_matched(self, facts: _Facts) -> str:
+        if self.status:
+            return f"status {facts.status}"
+        if self.reply:
+            return f"reply {facts.reply}"
+        if self.host:
+            return f"host {facts.host}"
+        if self.extracted:
+            return f"kind {facts.kind}"
+        return ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """What the rules look at in one bounce, normalised once."""
+
+    kind: Kind
+    text: str
+    status: str | None
+    reply: str | None
+    host: str | None
+
+    @classmethod
+    def of(cls, bounce: Bounce) -> _Facts:
+        text = _fold_and_mask(bounce.diagnostic or "")
+        status = bounce.status
+        if status and smtpcodes.is_stand_in(status):
+            status = None
+        if not status or status.endswith(".0.0"):
+            # A generic X.0.0 (or none) says less than the code in the text itself.
+            found = smtpcodes.find_status(text)
+            if found and (not status or found[0] == status[0]):
+                status = found
+        reply = bounce.reply_code or smtpcodes.find_reply_code(text)
+        host = bounce.remote_mta.lower() if bounce.remote_mta else None
+        return cls(bounce.kind, text, status, reply, host)
+
+
+def _merge_gates(gates: list[tuple[str, ...] | None]) -> tuple[str, ...] | None:
+    merged: list[str] = []
+    for literals in gates:
+        if literals is None:
+            return None  # one pattern without a gate: the rule is always searched
+        merged.extend(literals)
+    return tuple(dict.fromkeys(merged))
+
+
+def _gate_index(ordered: Sequence[_Compiled]) -> tuple[re.Pattern[str], dict[str, frozenset[int]]]:
+    """A finder for every gate literal at once, and which rules each found literal opens.
+
+    The finder reports, at each position, the longest gate literal starting
+    there; every shorter gate starting there is a prefix of it, so a found
+    literal opens the rules of all its gate prefixes too.
+    """
+    owners: dict[str, set[int]] = {}
+    for index, compiled in enumerate(ordered):
+        for gate in compiled.gates or ():
+            owners.setdefault(gate, set()).add(index)
+    opened = {
+        gate: frozenset().union(
+            *(rules for other, rules in owners.items() if gate.startswith(other))
+        )
+        for gate in owners
+    }
+    if not owners:
+        return re.compile(r"(?!)"), opened  # nothing to find: a pattern that never matches
+    return re.compile(f"(?=({trie_pattern(sorted(owners))}))"), opened
+
+
+def _fold_and_mask(diagnostic: str) -> str:
+    """The diagnostic folded (see `textfold`) with addresses, IPs and ids masked."""
+    words = fold_text(diagnostic, MAX_TEXT).split(" ")
+    for index, word in enumerate(words):
+        if "@" in word:
+            words[index] = _ADDRESS.sub("x@x", word)
+        elif _DIGIT(word):
+            masked = _IPV4.sub("192.0.2.1", word)
+            if masked == word and _ID(word.strip(_PUNCT)):
+                masked = word.replace(word.strip(_PUNCT), "id")
+            words[index] = masked
+    return " ".join(words)
+
+
+def _tier(rule: Rule) -> tuple[int, int]:
+    """Sort key of a rule's evaluation stage (module docstring), narrowest codes first."""
+    if _NON_FAILURE & set(rule.extracted):
+        return (1, 0)
+    if rule.text:
+        return (2, 0)
+    if rule.status or rule.reply:
+        # A status naming subject and detail (5.1.1, 5.7.*) says more than a reply code;
+        # an exact reply code (551) says more than a bare status class (5.*).
+        status = max(
+            (_STATUS_WEIGHT[smtpcodes.status_specificity(p)] for p in rule.status), default=0
+        )
+        reply = max((smtpcodes.reply_specificity(p) for p in rule.reply), default=0)
+        return (3, -(status + reply))
+    if rule.is_catch_all:
+        return (5, 0)
+    return (4, 0)
+
+
+class RuleTable:
+    """The compiled rule table; `classify` always returns a verdict. Pickles by its rules."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        """Compile `rules` (already in precedence order: user rules first)."""
+        if not any(rule.is_catch_all for rule in rules):
+            raise RuleError("the rule table has no catch-all rule (a rule without conditions)")
+        self.rules: tuple[Rule, ...] = tuple(rules)
+        order = sorted(range(len(self.rules)), key=lambda i: (_tier(self.rules[i]), i))
+        self._ordered = tuple(_Compiled.of(self.rules[i]) for i in order)
+        self._by_id = {rule.id: rule for rule in self.rules}
+        self._cache: dict[_Facts, Verdict] = {}
+        self._gate_finder, self._gated = _gate_index(self._ordered)
+
+    def __reduce__(self) -> tuple[type[RuleTable], tuple[tuple[Rule, ...]]]:
+        """Pickle as the rule list; the receiving process compiles again."""
+        return (RuleTable, (self.rules,))
+
+    def __len__(self) -> int:
+        """The number of rules."""
+        return len(self.rules)
+
+    def get(self, rule_id: str) -> Rule | None:
+        """The rule with `rule_id`, or None."""
+        return self._by_id.get(rule_id)
+
+    def evaluation_order(self) -> tuple[Rule, ...]:
+        """The rules in the order `classify` tries them."""
+        return tuple(compiled.rule for compiled in self._ordered)
+
+    def classify(self, bounce: Bounce) -> Verdict:
+        """The verdict of the first rule (in evaluation order) whose conditions all hold."""
+        facts = _Facts.of(bounce)
+        verdict = self._cache.get(facts)
+        if verdict is None:
+            index, matched = self._first_match(facts)
+            verdict = _verdict(self._ordered[index].rule, facts, matched)
+            if len(self._cache) >= _CACHE_SIZE:
+                self._cache.clear()  # a crude bound; real mailboxes repeat few templates
+            self._cache[facts] = verdict
+        return verdict
+
+    def _first_match(self, facts: _Facts) -> tuple[int, str]:
+        text = facts.text
+        candidates: set[int] = set()
+        for found_gate in self._gate_finder.finditer(text):
+            candidates |= self._gated[found_gate.group(1)]
+        for index, compiled in enumerate(self._ordered):
+            pattern = compiled.text
+            if pattern is None or compiled.conditional:
+                matched = compiled.match(facts)
+                if matched is not None:
+                    return index, matched
+                continue
+            # The common case, inlined for speed: a text rule without other conditions.
+            if compiled.gates is not None and index not in candidates:
+                continue
+            found = pattern.search(text)
+            if found is not None:
+                return index, found.group(0)
+        raise AssertionError("unreachable: the constructor guarantees a catch-all rule")
+
+    def classify_text(self, line: str) -> Verdict:
+        """The verdict for a bare diagnostic line; reply code and status are read from it."""
+        text = fold_text(line, MAX_TEXT)
+        status = smtpcodes.find_status(text)
+        reply = smtpcodes.find_reply_code(text)
+        kind = Kind.SOFT if smtpcodes.is_temporary(status, reply) else Kind.HARD
+        return self.classify(Bounce(kind=kind, diagnostic=line, status=status, reply_code=reply))
+
+
+def _verdict(rule: Rule, facts: _Facts, matched: str) -> Verdict:
+    kind = rule.kind
+    if kind.is_failure:
+        if facts.kind is Kind.DELAYED:
+            kind = Kind.DELAYED
+        elif kind is Kind.HARD and smtpcodes.is_temporary(facts.status, facts.reply):
+            kind = Kind.SOFT
+    return Verdict(
+        kind=kind,
+        reason=rule.reason,
+        category=rule.category,
+        blame=rule.blame,
+        rule=rule.id,
+        matched=matched or None,
+        explanation_cs=rule.cs,
+        explanation_en=rule.en,
+    )
+
+
+@functools.cache
+def shipped_rules() -> tuple[Rule, ...]:
+    """The rules shipped inside the package (parsed once per process)."""
+    source = importlib.resources.files("bouncetool").joinpath(_SHIPPED).read_text("utf-8")
+    return tuple(parse_rules(source, _SHIPPED))
+
+
+def load_table(extra: Sequence[Path] = ()) -> RuleTable:
+    """The shipped table with the user's rule files in front.
+
+    User rules are tried before shipped ones and replace a shipped rule with
+    the same id; when several user files define one id, the earlier file wins.
+    """
+    rules: list[Rule] = []
+    seen: set[str] = set()
+    for path in extra:
+        for rule in read_rules(path):
+            if rule.id not in seen:
+                seen.add(rule.id)
+                rules.append(rule)
+    rules.extend(rule for rule in shipped_rules() if rule.id not in seen)
+    return RuleTable(rules)
