@@ -323,29 +323,55 @@ class ImapMailbox:
             return 0
         if uidvalidity != self.uidvalidity:
             return 0
+        moved: list[str] = []
         for start in range(0, len(wanted), 500):
-            self._settle_batch(sequence_set(wanted[start : start + 500]), after)
+            moved += self._settle_batch(sequence_set(wanted[start : start + 500]), after)
+        if moved and after.folder:
+            self._mark_read_in(after.folder, moved)
         return len(wanted)
 
-    def _settle_batch(self, uid_set: str, after: AfterRead) -> None:
-        self._command("STORE", uid_set, "+FLAGS.SILENT", r"(\Seen)")
+    def _settle_batch(self, uid_set: str, after: AfterRead) -> list[str]:
+        """Settle one batch; for a move, the UID sets the messages got in the target folder."""
         if after.action is AfterReadAction.MOVE:
-            self._move(uid_set, after.folder or "")
-        elif after.action is AfterReadAction.DELETE:
+            # Move first, mark read in the target afterwards: a run killed in
+            # between leaves unread mail in the archive folder, never read mail
+            # stuck in the source folder, where no later run would look at it.
+            return self._move(uid_set, after.folder or "")
+        self._command("STORE", uid_set, "+FLAGS.SILENT", r"(\Seen)")
+        if after.action is AfterReadAction.DELETE:
             self._command("STORE", uid_set, "+FLAGS.SILENT", r"(\Deleted)")
             self._expunge(uid_set)
+        return []
 
-    def _move(self, uid_set: str, folder: str) -> None:
+    def _move(self, uid_set: str, folder: str) -> list[str]:
         imap = self._require()
         with contextlib.suppress(imaplib.IMAP4.error):
             imap.create(quote_folder(folder))  # NO when it exists: fine
+        imap.untagged_responses.pop("COPYUID", None)
         if "MOVE" in imap.capabilities:
             self._command("MOVE", uid_set, quote_folder(folder))
-            return
-        # RFC 6851 absent: copy, then delete the originals (only those, with UIDPLUS).
-        self._command("COPY", uid_set, quote_folder(folder))
-        self._command("STORE", uid_set, "+FLAGS.SILENT", r"(\Deleted)")
-        self._expunge(uid_set)
+        else:
+            # RFC 6851 absent: copy, then delete the originals (only those, with UIDPLUS).
+            self._command("COPY", uid_set, quote_folder(folder))
+            self._command("STORE", uid_set, "+FLAGS.SILENT", r"(\Seen \Deleted)")
+            self._expunge(uid_set)
+        # UIDPLUS (RFC 4315) says which UIDs the copies got: "validity source-set target-set".
+        _typ, answers = imap.response("COPYUID")
+        return [
+            answer.split()[-1].decode("ascii")
+            for answer in answers or ()
+            if isinstance(answer, bytes) and len(answer.split()) == 3
+        ]
+
+    def _mark_read_in(self, folder: str, uid_sets: Sequence[str]) -> None:
+        """Mark the moved copies read; without UIDPLUS they stay unread (nothing is lost)."""
+        imap = self._require()
+        typ, data = imap.select(quote_folder(folder))
+        if typ != "OK":
+            raise SourceError(f"{self.url}: cannot open folder {folder!r}: {_text(data)}")
+        for uid_set in uid_sets:
+            self._command("STORE", uid_set, "+FLAGS.SILENT", r"(\Seen)")
+        self._open_folder(imap)  # back to the folder this mailbox is about
 
     def _expunge(self, uid_set: str) -> None:
         # Without UIDPLUS an EXPUNGE would also remove what others marked deleted:
