@@ -135,6 +135,53 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
     "cp1250-declared-utf8.eml": [
         {"recipient": "pavel.marek@centrum.cz", "kind": Kind.HARD, "status": "5.1.1"}
     ],
+    # The SMTP stage from the human-readable part joins the DSN's diagnostic.
+    "postfix-dsn-end-of-data.eml": [
+        {
+            "recipient": "tomas.kral@mobil-priklad.cz",
+            "status": "5.0.0",
+            "diagnostic": "550 Unknown user tomas.kral@mobil-priklad.cz"
+            " (in reply to end of DATA command)",
+        },
+        {
+            "recipient": "eva.hajkova@mobil-priklad.cz",
+            "status": "5.7.1",
+            "diagnostic": "550 5.7.1 Access denied (in reply to MAIL FROM command)",
+        },
+    ],
+    "sendmail-dsn-transcript-data.eml": [
+        {
+            "recipient": "rodice@filtr-priklad.jp",
+            "reply_code": "550",
+            "diagnostic": ">>> DATA <<< 550 Unknown user rodice@filtr-priklad.jp",
+        }
+    ],
+    "exim-dsn-after-ehlo.eml": [
+        {
+            "recipient": "peter.horvath@partner-priklad.sk",
+            "diagnostic": "SMTP error from remote mail server after EHLO smtp.firma-priklad.sk:"
+            " 550 Rejected",
+        }
+    ],
+    # Exim's local delivery: the DSN names a path, the text names the address and reason.
+    "exim-local-delivery-full.eml": [
+        {
+            "recipient": "lucie.novotna@hosting-priklad.cz",
+            "status": "5.0.0",
+            "diagnostic": "save to /var/mail/vhosts/hosting-priklad.cz/lucie"
+            " mailbox is full: retry timeout exceeded",
+        }
+    ],
+    # No code at all: the reason sentence after the greeting is kept, not the greeting alone.
+    "mailing-list-no-code.eml": [
+        {
+            "recipient": "spolek@konference-priklad.cz",
+            "kind": Kind.HARD,
+            "diagnostic": "Hello jiri.benes@firma-priklad.cz, We're writing to let you know"
+            " that the group you tried to contact (spolek) may not exist, or you may not"
+            " have permission to post messages to the group. Thanks, The group service",
+        }
+    ],
     "inline-dsn-text.eml": [
         {
             "recipient": "jana.dvorakova@tiscali.cz",

@@ -22,6 +22,7 @@ from bouncetool.extract import (
     autoreply,
     dsn,
     heuristic,
+    stage,
     textformats,
 )
 from bouncetool.extract.finish import CAMPAIGN_HEADERS, finish, not_bounce
@@ -75,6 +76,10 @@ def _extract(mail: Mail) -> list[Found] | None:
             continue
         if name == "dsn" and any(not item.diagnostic for item in found):
             _merge_text_diagnostics(found, textformats.extract(mail) or [])
+        if name == "dsn":
+            stage.add_stages(found, mail)
+        elif len(found) == 1 and found[0].status is None and mail.parts_of(*dsn.DSN_TYPES):
+            found[0].status = dsn.lone_status(mail)
         return found
     return None
 

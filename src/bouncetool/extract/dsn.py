@@ -23,7 +23,8 @@ import re
 from bouncetool.extract.mail import Found, Mail
 from bouncetool.extract.textscan import find_address, parse_status_field
 
-_DSN_TYPES = ("message/delivery-status", "message/global-delivery-status")
+DSN_TYPES = ("message/delivery-status", "message/global-delivery-status")
+"""The content types of a delivery-status part (RFC 3464, RFC 6533)."""
 _FIELD = re.compile(r"^([A-Za-z][\w-]*)[ \t]*:[ \t]*(.*)$")
 # Case variants spelled out: a case-insensitive search over whole bodies costs more
 # than the rest of the extraction.
@@ -47,7 +48,7 @@ _WANTED = {
 
 def extract(mail: Mail) -> list[Found] | None:
     """Recipients of a delivery-status report (labelled, mislabelled or inline), or None."""
-    texts = [part.text() for part in mail.parts_of(*_DSN_TYPES)]
+    texts = [part.text() for part in mail.parts_of(*DSN_TYPES)]
     if not texts:
         # Mislabelled: a text part (or the whole body) carrying the fields.
         texts = [t for t in _candidate_texts(mail) if _INLINE.search(t)]
@@ -150,3 +151,20 @@ def _host(value: str | None) -> str | None:
         return None
     host = _strip_type(value).strip().strip("[]").split(" ")[0].strip("[]")
     return host or None
+
+
+def lone_status(mail: Mail) -> str | None:
+    """The ``Status`` of a report's only recipient block, even one naming no address.
+
+    Exim reports a local delivery by its path (``Final-Recipient: rfc822;/mail/spool/x``,
+    exim-60): no recipient for `extract`, but its status still belongs to the one
+    recipient the text part names.
+    """
+    statuses = [
+        value
+        for part in mail.parts_of(*DSN_TYPES)
+        for block in _blocks(part.text())
+        for name, value in block
+        if name == "status"
+    ]
+    return parse_status_field(statuses[0]) if len(statuses) == 1 else None

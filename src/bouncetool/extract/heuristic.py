@@ -147,12 +147,25 @@ def _quoted_to(body: str) -> str:
     return match.group(1) if match else ""
 
 
+_NO_CODE_TEXT = 1000  # how much of a report without any code is kept as its diagnostic
+
+
 def _coded_paragraph(region: str) -> str | None:
     paragraphs = [p.strip() for p in re.split(r"\n[ \t]*\n", region) if p.strip()]
     coded = [p for p in paragraphs if has_code(p)]
     if coded:
         return coded[0]
-    return paragraphs[0] if paragraphs else None
+    # No code anywhere: the reason is a sentence somewhere in the report, rarely the first
+    # paragraph, which is a greeting or a preamble (Google Groups' "Hello x," then "the
+    # group you tried to contact may not exist"; Exim's "This message was created
+    # automatically" above "mailbox is full"). The report's opening paragraphs are kept
+    # whole, so the rule table can read the sentence that says why.
+    text = ""
+    for paragraph in paragraphs:
+        if len(text) + len(paragraph) > _NO_CODE_TEXT and text:
+            break
+        text = f"{text} {paragraph}" if text else paragraph
+    return text or None
 
 
 __all__ = ["extract", "find_address", "looks_like_bounce"]
