@@ -182,6 +182,15 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
             " have permission to post messages to the group. Thanks, The group service",
         }
     ],
+    # The DSN gives no Diagnostic-Code and no text layout fits: the report's words are kept.
+    "dsn-empty-diagnostic-text-reason.eml": [
+        {
+            "recipient": "karel.dvorak@mobilni-priklad.cz",
+            "status": "5.0.0",
+            "reply_code": None,
+            "diagnostic": "The user(s) account is disabled. <karel.dvorak@mobilni-priklad.cz>",
+        }
+    ],
     "inline-dsn-text.eml": [
         {
             "recipient": "jana.dvorakova@tiscali.cz",

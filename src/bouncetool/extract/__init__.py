@@ -26,6 +26,7 @@ from bouncetool.extract import (
     textformats,
 )
 from bouncetool.extract.finish import CAMPAIGN_HEADERS, finish, not_bounce
+from bouncetool.extract.layout import REPORT_WINDOW, has_code
 from bouncetool.extract.mail import Found, Mail
 from bouncetool.extract.mime import normalise_newlines, parse_entity
 from bouncetool.model import Bounce
@@ -76,6 +77,14 @@ def _extract(mail: Mail) -> list[Found] | None:
             continue
         if name == "dsn" and any(not item.diagnostic for item in found):
             _merge_text_diagnostics(found, textformats.extract(mail) or [])
+            # No known text layout either (au EZweb: "The user(s) account is disabled."
+            # above the address, ezweb-02/03/05): the report's own words are the reason.
+            # Only a text without codes: a code there would be taken as the failure's own.
+            text = mail.body[:REPORT_WINDOW]
+            if any(not item.diagnostic for item in found) and not has_code(text):
+                reason = heuristic.reason_text(text)
+                for item in found:
+                    item.diagnostic = item.diagnostic or reason
         if name == "dsn":
             stage.add_stages(found, mail)
         elif len(found) == 1 and found[0].status is None and mail.parts_of(*dsn.DSN_TYPES):

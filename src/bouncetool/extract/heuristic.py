@@ -106,7 +106,7 @@ def extract(mail: Mail) -> list[Found] | None:
     failed = find_addresses(mail.header("x-failed-recipients"))
     if failed:
         by_address = {(f.recipient or "").lower(): f for f in anchored}
-        fallback = _coded_paragraph(region)
+        fallback = reason_text(region)
         return [
             by_address.get(a.lower())
             or Found(recipient=a, diagnostic=fallback, permanent=permanence(region))
@@ -136,7 +136,7 @@ def _from_original_to(mail: Mail, region: str, excluded: set[str]) -> list[Found
     return [
         Found(
             recipient=addresses[0],
-            diagnostic=_coded_paragraph(region),
+            diagnostic=reason_text(region),
             permanent=permanence(region),
         )
     ]
@@ -150,7 +150,8 @@ def _quoted_to(body: str) -> str:
 _NO_CODE_TEXT = 1000  # how much of a report without any code is kept as its diagnostic
 
 
-def _coded_paragraph(region: str) -> str | None:
+def reason_text(region: str) -> str | None:
+    """The paragraph of a report that carries a code, else its opening paragraphs."""
     paragraphs = [p.strip() for p in re.split(r"\n[ \t]*\n", region) if p.strip()]
     coded = [p for p in paragraphs if has_code(p)]
     if coded:
