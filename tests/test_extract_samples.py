@@ -191,6 +191,21 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
             "diagnostic": "The user(s) account is disabled. <karel.dvorak@mobilni-priklad.cz>",
         }
     ],
+    # Lotus Notes: the reason line stands above the address, in ISO-2022-JP (7-bit).
+    "notes-reason-above-address.eml": [
+        {
+            "recipient": "hanako.sato@notes.firma-priklad.jp",
+            "diagnostic": "ディレクトリのリストにありません",
+        }
+    ],
+    # Domino writes ISO-2022-JP escapes into the charset-less delivery-status part.
+    "domino-dsn-iso2022jp.eml": [
+        {
+            "recipient": "taro.sato@domino.firma-priklad.jp",
+            "diagnostic": "ユーザー Sato (taro.sato@domino.firma-priklad.jp)"
+            " は Domino ディレクトリには見つかりません。",
+        }
+    ],
     "inline-dsn-text.eml": [
         {
             "recipient": "jana.dvorakova@tiscali.cz",

@@ -214,6 +214,12 @@ def _read_matches(region: str, matches: list[re.Match[str]], max_paragraphs: int
         nxt = matches[index + 1].start() if index + 1 < len(matches) else len(region)
         lead = match.groupdict().get("diag") or ""
         diagnostic = _diagnostic(lead, region[match.end() : nxt], max_paragraphs)
+        if not diagnostic:
+            # Nothing below the address: the reason may stand right above it, in the
+            # same paragraph (Lotus Notes "Failure Reasons": the reason line, then the
+            # address; au EZweb "The user(s) account is disabled." then "<addr>").
+            since = matches[index - 1].end() if index else 0
+            diagnostic = _reason_above(region[since : match.start()])
         key = address.lower()
         if key in found:
             if not found[key].diagnostic and diagnostic:
@@ -222,6 +228,23 @@ def _read_matches(region: str, matches: list[re.Match[str]], max_paragraphs: int
         found[key] = Found(recipient=address, diagnostic=diagnostic, permanent=permanent)
     _borrow_lone_code(region, list(found.values()))
     return list(found.values())
+
+
+def _reason_above(text: str) -> str | None:
+    lines = text.rstrip(" \t").split("\n")
+    if lines and not lines[-1].strip():
+        lines.pop()  # the anchor's own line start
+    if len(lines) > 1 and not lines[-1].strip():
+        lines.pop()  # one blank line between reason and address (au EZweb)
+    above: list[str] = []
+    for line in reversed(lines):
+        if not line.strip() or set(line.strip()) <= set("-=*_ ") or len(above) == 3:
+            break
+        above.insert(0, line.strip())
+    # A heading ("------- Failure Reasons --------") or a blank line ends the paragraph;
+    # an introduction ending in a colon ("The following recipients failed:") is no reason.
+    reason = " ".join(above)
+    return reason if reason and not reason.endswith(":") else None
 
 
 def _borrow_lone_code(region: str, found: list[Found]) -> None:

@@ -44,15 +44,32 @@ def normalise_newlines(data: bytes) -> bytes:
 def decode_text(raw: bytes, charset: str | None = None) -> str:
     """Bytes as text: the declared charset, else UTF-8, else Windows-1250; never raises."""
     if raw.isascii():
+        if charset and "2022" in charset and b"\x1b" in raw:
+            # ISO-2022-JP is 7-bit: escape sequences switch to Japanese (Lotus Notes and
+            # Domino, au / docomo notices); read as ASCII they stay "$B...(B" (domino-02).
+            try:
+                return raw.decode(_codec_name(charset))
+            except (UnicodeDecodeError, LookupError):
+                pass
         return raw.decode("ascii")
-    for candidate in (charset, "utf-8"):
+    japanese = charset is not None and any(j in charset.lower() for j in _JAPANESE)
+    # Japanese mail often says one Japanese charset and sends another (au EZweb declares
+    # ISO-2022-JP and writes EUC-JP, ezweb-03): the family is tried before the fallback.
+    for candidate in (charset, "utf-8", *(_JAPANESE_CODECS if japanese else ())):
         if not candidate:
             continue
         try:
             return raw.decode(_codec_name(candidate))
         except (UnicodeDecodeError, LookupError):
             continue
+    if japanese and b"\x1b" in raw:
+        # ISO-2022-JP with a stray 8-bit byte (Domino, domino-02): read what can be read.
+        return raw.decode("iso2022_jp", "replace")
     return raw.decode(_FALLBACK_CHARSET, "replace")
+
+
+_JAPANESE = ("2022-jp", "euc-jp", "shift_jis", "shift-jis", "sjis", "cp932")
+_JAPANESE_CODECS = ("euc-jp", "cp932")
 
 
 def _codec_name(charset: str) -> str:
