@@ -163,9 +163,11 @@ def _gate_index(ordered: Sequence[_Compiled]) -> tuple[re.Pattern[str], dict[str
     for index, compiled in enumerate(ordered):
         for gate in compiled.gates or ():
             owners.setdefault(gate, set()).add(index)
+    # A gate's prefixes are looked up rather than every pair of gates compared:
+    # the table compiles at every start-up.
     opened = {
         gate: frozenset().union(
-            *(rules for other, rules in owners.items() if gate.startswith(other))
+            *(owners[gate[:end]] for end in range(1, len(gate) + 1) if gate[:end] in owners)
         )
         for gate in owners
     }

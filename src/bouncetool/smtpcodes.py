@@ -12,9 +12,11 @@ import re
 # A reply code opens a line or follows a space, and is followed by a space, a
 # hyphen (multi-line replies, "550-5.1.1") or the end; never part of an IP
 # address or a longer number.
-_REPLY = re.compile(r"(?<![\w.#:/-])([245]\d\d)(?=[ \-:]|$)")
+# (Each look-behind sits after the first digit, checking the character before it:
+# a pattern that opens with a character set is scanned several times faster.)
+_REPLY = re.compile(r"([245](?<![\w.#:/-].)\d\d)(?=[ \-:]|$)")
 # An enhanced status code: class.subject.detail, not inside an IP address.
-_STATUS = re.compile(r"(?<![\w.])([245])\.(\d{1,3})\.(\d{1,3})(?![\w.]\d)")
+_STATUS = re.compile(r"([245])(?<![\w.].)\.(\d{1,3})\.(\d{1,3})(?![\w.]\d)")
 # Sisimai writes X.0.9NN for bounces that carried no real status; such a value
 # says no more than its class digit.
 _STAND_IN = re.compile(r"^[245]\.0\.9\d\d$")

@@ -10,12 +10,10 @@ The returned message gives the original Message-ID, sender and campaign id.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Sequence
-from datetime import datetime
-from email.utils import parsedate_to_datetime
 
+from bouncetool.extract.dates import iso_date
 from bouncetool.extract.mail import Found, Mail
 from bouncetool.extract.mime import Headers
 from bouncetool.extract.textscan import (
@@ -138,27 +136,6 @@ def _kind(found: Found, status: str | None, reply_code: str | None) -> Kind:
 
 def _default_action(kind: Kind) -> str | None:
     return "failed" if kind.is_failure else None
-
-
-@functools.lru_cache(maxsize=512)
-def iso_date(value: str | None) -> str | None:
-    """An RFC 5322 date as ISO 8601 (None when absent or unreadable)."""
-    if not value:
-        return None
-    text = value.partition(";")[2] if ";" in value[:12] else value
-    if text[:4].isdigit() and "T" in text:
-        return _iso_passthrough(text.strip())
-    try:
-        return parsedate_to_datetime(text.strip()).isoformat()
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-
-
-def _iso_passthrough(text: str) -> str | None:
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).isoformat()
-    except ValueError:
-        return None
 
 
 def _original_facts(

@@ -107,23 +107,24 @@ def split_head(data: bytes) -> tuple[bytes, bytes]:
     return data[: end + 1], data[end + 2 :]
 
 
-_ANY_OF: dict[tuple[str, ...], re.Pattern[bytes]] = {}
-_FIELD_NAME = re.compile(rb"\n([!-9;-~]+)[ \t]*:")
+# One field: its name, and its value with continuation lines (RFC 5322 folding).
+_FIELD = re.compile(rb"^([!-9;-~]+)[ \t]*:[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)", re.MULTILINE)
 
 
 class Headers:
-    """Header fields of one header block, looked up lazily by name (case-insensitive).
+    """Header fields of one header block, looked up by name (case-insensitive).
 
-    Bounces carry dozens of Received and DKIM lines nobody reads; a field is
-    found (first occurrence), unfolded and decoded only when asked for.
+    The block is cut into fields by one regular expression on the first
+    lookup (a dict of lower-case name to raw value; the first occurrence
+    wins); a value is unfolded and decoded only when asked for, since bounces
+    carry dozens of Received and DKIM lines nobody reads.
     """
 
-    __slots__ = ("_block", "_cache", "_lower", "_names")
+    __slots__ = ("_block", "_cache", "_raw")
 
     def __init__(self, block: bytes) -> None:
-        self._block = block if block.startswith(b"\n") else b"\n" + block
-        self._lower: bytes | None = None
-        self._names: frozenset[bytes] | None = None
+        self._block = block
+        self._raw: dict[bytes, bytes] | None = None
         self._cache: dict[str, str | None] = {}
 
     def get(self, name: str, default: str | None = None) -> str | None:
@@ -145,48 +146,22 @@ class Headers:
 
     def first_of(self, names: tuple[str, ...]) -> str | None:
         """The value of the first of `names` (in their order of preference) that is present."""
-        pattern = _ANY_OF.get(names)
-        if pattern is None:
-            alternatives = b"|".join(re.escape(n.lower().encode("ascii")) for n in names)
-            pattern = _ANY_OF[names] = re.compile(rb"\n(" + alternatives + rb")[ \t]*:")
-        if self._lower is None:
-            self._lower = self._block.lower()
-        present = {m.group(1).decode("ascii") for m in pattern.finditer(self._lower)}
         for name in names:
-            if name.lower() in present:
-                return self.get(name.lower())
+            value = self.get(name.lower())
+            if value is not None:
+                return value
         return None
 
     def _find(self, name: str) -> str | None:
-        # One scan lists the names present, so most lookups (of absent fields) end at
-        # a set test; a present one is a substring search in the lower-cased block,
-        # several times faster than a case-insensitive regular expression.
-        lower = self._lower
-        if lower is None or self._names is None:
-            lower = self._lower = self._block.lower()
-            self._names = frozenset(_FIELD_NAME.findall(lower))
-        key = name.lower().encode("ascii")
-        if key not in self._names:
+        raw = self._raw
+        if raw is None:
+            # Reversed, so that the first occurrence of a repeated field wins.
+            raw = self._raw = {
+                field.lower(): value for field, value in reversed(_FIELD.findall(self._block))
+            }
+        value = raw.get(name.lower().encode("ascii", "replace"))
+        if value is None:
             return None
-        start = lower.find(b"\n" + key + b":")
-        if start >= 0:
-            start += len(key) + 2
-        else:  # "Name :" with white space before the colon
-            match = re.search(b"\n" + re.escape(key) + rb"[ \t]*:", lower)
-            if match is None:
-                return None
-            start = match.end()
-        end = start
-        block = self._block
-        while True:
-            end = block.find(b"\n", end)
-            if end < 0:
-                end = len(block)
-                break
-            if block[end + 1 : end + 2] not in (b" ", b"\t"):
-                break
-            end += 1
-        value = block[start:end]
         if b"\n" in value:
             value = b" ".join(line.strip() for line in value.split(b"\n"))
         return decode_text(value.strip())

