@@ -206,6 +206,31 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
             " は Domino ディレクトリには見つかりません。",
         }
     ],
+    # V5 Sendmail sums the server's answer up as "Remote protocol error": the <<< line is kept.
+    "sendmail-v5-protocol-error.eml": [
+        {
+            "recipient": "prof.horak@partner-priklad.cz",
+            "reply_code": "550",
+            "diagnostic": "554 <prof.horak@partner-priklad.cz>... Remote protocol error:"
+            " 550 Insecure Mail Relay",
+        }
+    ],
+    # The reply sits above a "Message details" block whose numbers are no reply codes.
+    "gateway-error-message-below.eml": [
+        {
+            "recipient": "420777000111@sms-brana-priklad.cz",
+            "status": "5.0.0",
+            "reply_code": "550",
+        }
+    ],
+    # An anchor inside a sentence: the sentence is the reason, not its tail.
+    "interscan-reason-sentence.eml": [
+        {
+            "recipient": "ucitel@partnerska-skola.cz",
+            "diagnostic": "Reason: Unable to deliver message to <ucitel@partnerska-skola.cz>"
+            " (and other recipients in the same domain).",
+        }
+    ],
     "inline-dsn-text.eml": [
         {
             "recipient": "jana.dvorakova@tiscali.cz",

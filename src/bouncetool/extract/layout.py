@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from bouncetool.extract.mail import TOP_WINDOW, Found, Mail
-from bouncetool.extract.textscan import REPLY, STATUS
+from bouncetool.extract.textscan import REPLY, REPLY_CODES, STATUS
 
 # Where the returned message starts, for every layout (each seen in the corpus's
 # qmail, Exim, Sendmail, Gmail, GMX, Notes, IMail, m-FILTER, McAfee, Zoho and others).
@@ -214,6 +214,13 @@ def _read_matches(region: str, matches: list[re.Match[str]], max_paragraphs: int
         nxt = matches[index + 1].start() if index + 1 < len(matches) else len(region)
         lead = match.groupdict().get("diag") or ""
         diagnostic = _diagnostic(lead, region[match.end() : nxt], max_paragraphs)
+        if "diag" not in match.groupdict():
+            # An anchor inside a sentence ("Reason: Unable to deliver message to <addr>
+            # (and other recipients ...)", Trend Micro InterScan): the sentence is the reason.
+            line_start = region.rfind("\n", 0, match.start()) + 1
+            before = region[line_start : match.start()].strip()
+            if any(c.isalpha() for c in before):
+                diagnostic = " ".join(filter(None, (before, match.group(0), diagnostic)))
         if not diagnostic:
             # Nothing below the address: the reason may stand right above it, in the
             # same paragraph (Lotus Notes "Failure Reasons": the reason line, then the
@@ -292,7 +299,17 @@ _CONTINUED = re.compile(r"[ \t]*\n?[ \t]*\S")  # the next line is not blank: sam
 
 def has_code(text: str) -> bool:
     """True when `text` holds an SMTP reply code or an enhanced status code."""
-    return bool(REPLY.search(text) or STATUS.search(text))
+    # Only a standard reply code with words after it counts: "Size (in bytes): 222" or
+    # "Number of lines: 450" is no reply (Verizon's "Message details", verizon-02).
+    match = REPLY.search(text)
+    while match is not None:
+        if match.group(1) in REPLY_CODES and _WORDS_AFTER.match(text, match.end(1)):
+            return True
+        match = REPLY.search(text, match.end())
+    return STATUS.search(text) is not None
+
+
+_WORDS_AFTER = re.compile(r"[ \t\-:,;)\]]*[^\W\d_<\[(]|[ \t\-:]*[<\[(]")
 
 
 def permanence(text: str) -> bool | None:

@@ -52,17 +52,27 @@ def decode_text(raw: bytes, charset: str | None = None) -> str:
             except (UnicodeDecodeError, LookupError):
                 pass
         return raw.decode("ascii")
-    japanese = charset is not None and any(j in charset.lower() for j in _JAPANESE)
-    # Japanese mail often says one Japanese charset and sends another (au EZweb declares
-    # ISO-2022-JP and writes EUC-JP, ezweb-03): the family is tried before the fallback.
-    for candidate in (charset, "utf-8", *(_JAPANESE_CODECS if japanese else ())):
+    for candidate in (charset, "utf-8"):
         if not candidate:
             continue
         try:
             return raw.decode(_codec_name(candidate))
         except (UnicodeDecodeError, LookupError):
             continue
-    if japanese and b"\x1b" in raw:
+    if charset is not None and any(j in charset.lower() for j in _JAPANESE):
+        return _japanese(raw)
+    return raw.decode(_FALLBACK_CHARSET, "replace")
+
+
+def _japanese(raw: bytes) -> str:
+    # Japanese mail often says one Japanese charset and sends another (au EZweb declares
+    # ISO-2022-JP and writes EUC-JP, ezweb-03): the family is tried before the fallback.
+    for codec in _JAPANESE_CODECS:
+        try:
+            return raw.decode(codec)
+        except UnicodeDecodeError:
+            continue
+    if b"\x1b" in raw:
         # ISO-2022-JP with a stray 8-bit byte (Domino, domino-02): read what can be read.
         return raw.decode("iso2022_jp", "replace")
     return raw.decode(_FALLBACK_CHARSET, "replace")

@@ -52,4 +52,28 @@ LAYOUT = Layout(
 
 def extract(mail: Mail) -> list[Found] | None:
     """Recipients of a Sendmail text bounce, or None."""
-    return read_layout(mail, LAYOUT)
+    found = read_layout(mail, LAYOUT)
+    for item in found or ():
+        if item.diagnostic and "Remote protocol error" in item.diagnostic:
+            reply = _reply_above(mail.body, item.recipient or "")
+            if reply:
+                item.diagnostic = f"{item.diagnostic}: {reply}"
+    return found
+
+
+def _reply_above(body: str, recipient: str) -> str | None:
+    """The server's ``<<<`` reply that Sendmail summed up as "Remote protocol error".
+
+    "554 <addr>... Remote protocol error" says only that the server answered a
+    command with an error; the answer is the ``<<<`` line above it, e.g.
+    ">>> MAIL From:<x>" / "<<< 550 Insecure Mail Relay" (v5sendmail-06, -07).
+    """
+    at = body.find(f"<{recipient}>... Remote protocol error")
+    if at < 0:
+        return None
+    for line in reversed(body[:at].split("\n")[-8:]):
+        if line.startswith("<<<"):
+            return line[3:].strip() or None
+        if line.startswith((">>>", "While talking", "... while talking")) or "<" in line[:6]:
+            return None  # another command or recipient: the reply is not this one's
+    return None

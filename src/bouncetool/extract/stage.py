@@ -56,11 +56,10 @@ def add_stages(found: list[Found], mail: Mail) -> None:
     """Put the SMTP stage the human-readable report names into each recipient's diagnostic."""
     # Most reports name no stage: a look at the raw bytes of the text parts spares
     # decoding them (Postfix, Sendmail, Exim and Courier write them in 7bit or 8bit).
-    raw = [p.body for p in mail.parts if p.ctype == "text/plain" and not p.children]
-    if not any(b"in reply" in r or b">>>" in r or b"server after" in r for r in raw):
+    hits = [p for p in mail.parts if p.ctype == "text/plain" and not p.children and _marked(p.body)]
+    if not hits:
         return
-    body = mail.body
-    top = body[:_WINDOW]
+    top = "\n".join(p.text() for p in hits)[:_WINDOW]
     stages: list[Stage] = [
         (kind, match)
         for kind, literal, pattern in _STAGES
@@ -77,6 +76,16 @@ def add_stages(found: list[Found], mail: Mail) -> None:
         stage = stages[0] if one else _own(stages, top, item.recipient)
         if stage is not None:
             item.diagnostic = _with_stage(item.diagnostic, stage)
+
+
+def _marked(raw: bytes) -> bool:
+    # Plain substring finds in the window: faster than one regular expression with three
+    # alternatives, which has no literal to skip ahead by.
+    return (
+        raw.find(b"in reply", 0, _WINDOW) >= 0
+        or raw.find(b">>>", 0, _WINDOW) >= 0
+        or raw.find(b"server after", 0, _WINDOW) >= 0
+    )
 
 
 def _words(stage: Stage) -> str:
