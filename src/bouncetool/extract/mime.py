@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import binascii
 import codecs
+import functools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.header import decode_header
 
@@ -155,8 +157,21 @@ def parse_headers(block: bytes) -> Headers:
     return Headers(block)
 
 
-def content_type(value: str | None) -> tuple[str, dict[str, str]]:
-    """The lower-case ``type/subtype`` and the parameters of a Content-Type value."""
+def content_type(value: str | None) -> tuple[str, Mapping[str, str]]:
+    """The lower-case ``type/subtype`` and the parameters (read-only) of a Content-Type value."""
+    if value and "boundary" in value.lower():
+        return _parse_content_type(value)  # a boundary is unique: caching it only churns
+    return _common_content_type(value)
+
+
+@functools.lru_cache(maxsize=256)
+def _common_content_type(value: str | None) -> tuple[str, Mapping[str, str]]:
+    # Parts repeat a handful of values ("text/plain; charset=us-ascii",
+    # "message/delivery-status"): each is parsed once per process.
+    return _parse_content_type(value)
+
+
+def _parse_content_type(value: str | None) -> tuple[str, Mapping[str, str]]:
     if not value:
         return "text/plain", {}
     match = _CTYPE.match(value)
@@ -182,7 +197,7 @@ class Entity:
 
     headers: Headers
     ctype: str
-    params: dict[str, str]
+    params: Mapping[str, str]
     body: bytes
     depth: int
     children: list[Entity] = field(default_factory=list)
