@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import binascii
 import codecs
+import functools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.header import decode_header
 
@@ -130,20 +132,23 @@ class Headers:
     carry dozens of Received and DKIM lines nobody reads.
     """
 
-    __slots__ = ("_block", "_cache", "_raw")
+    __slots__ = ("_block", "_fields")
 
     def __init__(self, block: bytes) -> None:
         self._block = block
-        self._raw: dict[bytes, bytes] | None = None
-        self._cache: dict[str, str | None] = {}
+        # Lower-case name -> raw value, replaced by its decoded text once asked for.
+        self._fields: dict[str, bytes | str] | None = None
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """The unfolded, decoded value of field `name`, or `default`."""
-        try:
-            value = self._cache[name]
-        except KeyError:
-            value = self._cache[name] = self._find(name)
-        return default if value is None else value
+        fields = self._fields if self._fields is not None else self._index()
+        key = name.lower()
+        value = fields.get(key)
+        if value is None:
+            return default
+        if isinstance(value, bytes):
+            value = fields[key] = _unfold(value)
+        return value
 
     def __getitem__(self, name: str) -> str:
         value = self.get(name)
@@ -157,24 +162,26 @@ class Headers:
     def first_of(self, names: tuple[str, ...]) -> str | None:
         """The value of the first of `names` (in their order of preference) that is present."""
         for name in names:
-            value = self.get(name.lower())
+            value = self.get(name)
             if value is not None:
                 return value
         return None
 
-    def _find(self, name: str) -> str | None:
-        raw = self._raw
-        if raw is None:
-            # Reversed, so that the first occurrence of a repeated field wins.
-            raw = self._raw = {
-                field.lower(): value for field, value in reversed(_FIELD.findall(self._block))
-            }
-        value = raw.get(name.lower().encode("ascii", "replace"))
-        if value is None:
-            return None
-        if b"\n" in value:
-            value = b" ".join(line.strip() for line in value.split(b"\n"))
-        return decode_text(value.strip())
+    def _index(self) -> dict[str, bytes | str]:
+        # Reversed, so that the first occurrence of a repeated field wins. Names
+        # are ASCII by the pattern.
+        fields: dict[str, bytes | str] = {
+            name.decode("ascii").lower(): value
+            for name, value in reversed(_FIELD.findall(self._block))
+        }
+        self._fields = fields
+        return fields
+
+
+def _unfold(value: bytes) -> str:
+    if b"\n" in value:
+        value = b" ".join(line.strip() for line in value.split(b"\n"))
+    return decode_text(value.strip())
 
 
 def parse_headers(block: bytes) -> Headers:
@@ -182,8 +189,21 @@ def parse_headers(block: bytes) -> Headers:
     return Headers(block)
 
 
-def content_type(value: str | None) -> tuple[str, dict[str, str]]:
-    """The lower-case ``type/subtype`` and the parameters of a Content-Type value."""
+def content_type(value: str | None) -> tuple[str, Mapping[str, str]]:
+    """The lower-case ``type/subtype`` and the parameters (read-only) of a Content-Type value."""
+    if value and "boundary" in value.lower():
+        return _parse_content_type(value)  # a boundary is unique: caching it only churns
+    return _common_content_type(value)
+
+
+@functools.lru_cache(maxsize=256)
+def _common_content_type(value: str | None) -> tuple[str, Mapping[str, str]]:
+    # Parts repeat a handful of values ("text/plain; charset=us-ascii",
+    # "message/delivery-status"): each is parsed once per process.
+    return _parse_content_type(value)
+
+
+def _parse_content_type(value: str | None) -> tuple[str, Mapping[str, str]]:
     if not value:
         return "text/plain", {}
     match = _CTYPE.match(value)
@@ -209,7 +229,7 @@ class Entity:
 
     headers: Headers
     ctype: str
-    params: dict[str, str]
+    params: Mapping[str, str]
     body: bytes
     depth: int
     children: list[Entity] = field(default_factory=list)
