@@ -45,6 +45,9 @@ EXTRACTORS: tuple[tuple[str, Extractor], ...] = (
 """The extractors in the order they are asked; the first that finds something decides."""
 
 
+_REPORT = "multipart/report"
+
+
 class ExtractError(BounceToolError):
     """A message is so broken that not even a not-bounce record can be made of it."""
 
@@ -80,15 +83,15 @@ def _extract(mail: Mail) -> list[Found] | None:
             # No known text layout either (au EZweb: "The user(s) account is disabled."
             # above the address, ezweb-02/03/05): the report's own words are the reason.
             # Only a text without codes: a code there would be taken as the failure's own.
-            text = mail.body[:REPORT_WINDOW]
-            if any(not item.diagnostic for item in found) and not has_code(text):
-                reason = heuristic.reason_text(text)
+            if any(not item.diagnostic for item in found):
+                text = mail.body[:REPORT_WINDOW]
+                reason = None if has_code(text) else heuristic.reason_text(text)
                 for item in found:
                     item.diagnostic = item.diagnostic or reason
         if name == "dsn":
             stage.add_stages(found, mail)
-        elif len(found) == 1 and found[0].status is None and mail.parts_of(*dsn.DSN_TYPES):
-            found[0].status = dsn.lone_status(mail)
+        elif len(found) == 1 and found[0].status is None and mail.root.ctype == _REPORT:
+            found[0].status = dsn.lone_status(mail)  # a DSN naming no address (Exim, a path)
         return found
     return None
 

@@ -128,22 +128,23 @@ def _recipient_of(block: dict[str, str]) -> str | None:
 
 def _to_found(block: dict[str, str], message: dict[str, str]) -> Found:
     action = block.get("action", "").strip().lower().split(" ")[0] or None
+    diagnostic = block.get("diagnostic-code", "")
     return Found(
         recipient=_recipient_of(block),
         original_recipient=find_address(_strip_type(block.get("original-recipient", ""))),
         action=action,
         status=parse_status_field(block.get("status")),
-        diagnostic=_unescape_jis(block.get("diagnostic-code")) or None,
+        diagnostic=_unescape_jis(diagnostic) if "\x1b" in diagnostic else diagnostic or None,
         remote_mta=_host(block.get("remote-mta")),
         reporting_mta=_host(message.get("reporting-mta")),
         date=block.get("last-attempt-date") or message.get("arrival-date"),
     )
 
 
-def _unescape_jis(value: str | None) -> str | None:
+def _unescape_jis(value: str) -> str:
     # A delivery-status part has no charset, yet Domino writes its Japanese diagnostic
     # there in ISO-2022-JP (7-bit escape sequences, domino-02): decode those.
-    if not value or "\x1b" not in value or not value.isascii():
+    if not value.isascii():
         return value
     try:
         return value.encode("ascii").decode("iso2022_jp")

@@ -258,10 +258,10 @@ def _borrow_lone_code(region: str, found: list[Found]) -> None:
     # "Could not be delivered because of\n\n550 5.1.1 User unknown\n\nThe following
     # recipients were affected:\n  addr" (MailMarshal): the reason comes before the
     # list. When the report has exactly one paragraph with a code, it is everyone's.
-    lacking = [item for item in found if not has_code(item.diagnostic or "")]
+    lacking = [item for item in found if not has_reply(item.diagnostic or "")]
     if not lacking:
         return
-    coded = [p.strip() for p in re.split(r"\n[ \t]*\n", region) if has_code(p)]
+    coded = [p.strip() for p in re.split(r"\n[ \t]*\n", region) if has_reply(p)]
     if len(coded) == 1:
         for item in lacking:
             item.diagnostic = coded[0] if not item.diagnostic else f"{item.diagnostic} {coded[0]}"
@@ -299,8 +299,15 @@ _CONTINUED = re.compile(r"[ \t]*\n?[ \t]*\S")  # the next line is not blank: sam
 
 def has_code(text: str) -> bool:
     """True when `text` holds an SMTP reply code or an enhanced status code."""
-    # Only a standard reply code with words after it counts: "Size (in bytes): 222" or
-    # "Number of lines: 450" is no reply (Verizon's "Message details", verizon-02).
+    return bool(REPLY.search(text) or STATUS.search(text))
+
+
+def has_reply(text: str) -> bool:
+    """True when `text` holds a standard reply code with words after it, or a status code.
+
+    Stricter than `has_code`: "Size (in bytes): 222" (no standard code) or a number
+    that ends the text is no reply (Verizon's "Message details" block, verizon-02).
+    """
     match = REPLY.search(text)
     while match is not None:
         if match.group(1) in REPLY_CODES and _WORDS_AFTER.match(text, match.end(1)):
@@ -309,7 +316,7 @@ def has_code(text: str) -> bool:
     return STATUS.search(text) is not None
 
 
-_WORDS_AFTER = re.compile(r"[ \t\-:,;)\]]*[^\W\d_<\[(]|[ \t\-:]*[<\[(]")
+_WORDS_AFTER = re.compile(r"[\s\-:,;)\]]*[^\W\d_]|\s*[<\[(]")
 
 
 def permanence(text: str) -> bool | None:

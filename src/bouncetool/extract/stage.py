@@ -113,9 +113,10 @@ def _own(stages: list[Stage], body: str, recipient: str | None) -> Stage | None:
 
 def _with_stage(diagnostic: str, stage: Stage) -> str:
     kind, match = stage
-    reply = clean_diagnostic(diagnostic) or ""  # without "smtp;": the stage goes around it
     if kind == "postfix":
-        return f"{reply} {collapse(match.group(1))}"  # Postfix writes it after the reply
+        # Postfix writes it after the reply; `finish` unfolds and trims the whole.
+        return f"{diagnostic} {match.group(1)}"
+    reply = clean_diagnostic(diagnostic) or ""  # without "smtp;": the stage goes before it
     if kind == "exim":
         return f"{collapse(match.group(1))} {reply}"
     return f">>> {match.group(1)} <<< {reply}"  # the transcript's own order
