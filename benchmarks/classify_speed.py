@@ -69,6 +69,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(_line("Sisimai 4.25 (perl)", count, theirs))
     print(f"ratio: {ratio:.1f}x Sisimai's messages/s (target >= {TARGET_RATIO:.0f}x)")
     print(
+        f"CPU per message: bouncetool {1e6 * ours.cpu_seconds / count:.0f} µs (all its processes),"
+        f" Sisimai {1e6 * theirs.cpu_seconds / count:.0f} µs"
+        f" ({theirs.cpu_seconds / ours.cpu_seconds:.1f}x ours; unlike wall time,"
+        " it moves little when other work runs)"
+    )
+    print(
         f"bouncetool peak memory: {ours.largest_process_mb:.0f} MB largest process, "
         f"{ours.tree_peak_mb:.0f} MB all processes (target <= {TARGET_PEAK_MB:.0f} MB)"
     )

@@ -86,7 +86,12 @@ def parse_fields(text: str) -> list[Found]:
         fields = [(name, value) for name, value in block if name not in _PER_MESSAGE]
         if any(name in ("final-recipient", "original-recipient") for name, _ in fields):
             recipients.extend(_split_block(fields))
-    return [_to_found(block, message) for block in recipients if _recipient_of(block)]
+    found = []
+    for fields_of_one in recipients:
+        recipient = _recipient_of(fields_of_one)
+        if recipient:
+            found.append(_to_found(fields_of_one, recipient, message))
+    return found
 
 
 def _blocks(text: str) -> list[list[tuple[str, str]]]:
@@ -99,8 +104,8 @@ def _blocks(text: str) -> list[list[tuple[str, str]]]:
             last = None
         elif line[:1] in (" ", "\t") and last is not None:
             last[1] += " " + line.strip()
-        elif (match := _FIELD.match(line)) and match.group(1).lower() in _WANTED:
-            last = [match.group(1).lower(), match.group(2).strip()]
+        elif (match := _FIELD.match(line)) and (name := match.group(1).lower()) in _WANTED:
+            last = [name, match.group(2).strip()]
             blocks[-1].append(last)
         else:
             last = None
@@ -126,11 +131,11 @@ def _recipient_of(block: dict[str, str]) -> str | None:
     return None
 
 
-def _to_found(block: dict[str, str], message: dict[str, str]) -> Found:
+def _to_found(block: dict[str, str], recipient: str, message: dict[str, str]) -> Found:
     action = block.get("action", "").strip().lower().split(" ")[0] or None
     diagnostic = block.get("diagnostic-code", "")
     return Found(
-        recipient=_recipient_of(block),
+        recipient=recipient,
         original_recipient=find_address(_strip_type(block.get("original-recipient", ""))),
         action=action,
         status=parse_status_field(block.get("status")),
