@@ -18,7 +18,7 @@ import re
 from bouncetool.extract.mail import Found, Mail
 from bouncetool.extract.textscan import clean_diagnostic, collapse
 
-_WINDOW = 20000  # the human-readable report sits at the top; quoted messages follow
+_WINDOW = 8000  # the human-readable report sits at the top; quoted messages follow
 # One pattern per writer, each found by its own literal (one pattern with three
 # alternatives is several times slower to scan). Group 1 is the stage as written.
 _STAGES: tuple[tuple[str, str, re.Pattern[str]], ...] = (
@@ -44,7 +44,9 @@ _STAGES: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     (
         "command",
         ">>>",
-        re.compile(r"^>>>[ \t]*([A-Za-z][^\n]{0,200}?)[ \t]*\n(?=<<<[ \t]*[45]\d\d)", re.MULTILINE),
+        # (led by its literal, not by "^", so that it is scanned for at C speed; the line
+        # start is checked on the few hits, in `_at_line_start`)
+        re.compile(r">>>[ \t]*([A-Za-z][^\n]{0,200}?)[ \t]*\n(?=<<<[ \t]*[45]\d\d)"),
     ),
 )
 _HAS_STAGE = ("in reply to", ">>>", "server after", "after end of data")
@@ -56,15 +58,18 @@ def add_stages(found: list[Found], mail: Mail) -> None:
     """Put the SMTP stage the human-readable report names into each recipient's diagnostic."""
     # Most reports name no stage: a look at the raw bytes of the text parts spares
     # decoding them (Postfix, Sendmail, Exim and Courier write them in 7bit or 8bit).
-    hits = [p for p in mail.parts if p.ctype == "text/plain" and not p.children and _marked(p.body)]
-    if not hits:
+    # The human-readable report is the first text part (RFC 3464 section 2: the first
+    # part of a multipart/report); the stage sits near its top.
+    first = next((p for p in mail.parts if p.ctype == "text/plain" and not p.children), None)
+    if first is None or not _marked(first.body):
         return
-    top = "\n".join(p.text() for p in hits)[:_WINDOW]
+    top = first.text()[:_WINDOW]
     stages: list[Stage] = [
         (kind, match)
         for kind, literal, pattern in _STAGES
         if literal in top
         for match in pattern.finditer(top)
+        if kind != "command" or _at_line_start(top, match.start())
     ]
     if not stages:
         return
@@ -76,6 +81,10 @@ def add_stages(found: list[Found], mail: Mail) -> None:
         stage = stages[0] if one else _own(stages, top, item.recipient)
         if stage is not None:
             item.diagnostic = _with_stage(item.diagnostic, stage)
+
+
+def _at_line_start(text: str, at: int) -> bool:
+    return at == 0 or text[at - 1] == "\n"
 
 
 def _marked(raw: bytes) -> bool:
