@@ -53,9 +53,10 @@ def split_mbox(chunks: Iterable[bytes]) -> Iterator[bytes | None]:
     for chunk in chunks:
         buffer += chunk
         if not started:
-            # Blank lines before the first "From " line carry nothing.
-            leading = len(buffer) - len(buffer.lstrip(b"\r\n"))
-            del buffer[:leading]
+            # Blank lines before the first "From " line carry nothing. (Stripping
+            # copies the buffer, a whole megabyte per range: only when there are any.)
+            if buffer and buffer[0] in b"\r\n":
+                del buffer[: len(buffer) - len(buffer.lstrip(b"\r\n"))]
             started = bool(buffer)
         separator = separator or separator_for(buffer)
         if separator is None:
