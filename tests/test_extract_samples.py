@@ -231,6 +231,15 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
             " (and other recipients in the same domain).",
         }
     ],
+    # A session transcript ends with "221 2.0.0 Bye": the failure before it decides.
+    "postfix-transcript-queue-error.eml": [
+        {
+            "recipient": "fakturace@firma-priklad.cz",
+            "kind": Kind.SOFT,
+            "status": "4.3.0",
+            "reply_code": "451",
+        }
+    ],
     "inline-dsn-text.eml": [
         {
             "recipient": "jana.dvorakova@tiscali.cz",

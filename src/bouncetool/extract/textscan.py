@@ -70,13 +70,17 @@ def find_addresses(text: str) -> list[str]:
 
 
 def find_status(text: str | None, *, last: bool = False) -> str | None:
-    """The first (or `last`) plausible enhanced status code in `text` (``5.1.1``), or None."""
+    """The first (or `last`) plausible enhanced status code in `text` (``5.1.1``), or None.
+
+    With `last`, a success code after a failure does not count: a session transcript
+    ends with "221 2.0.0 Bye" after the "451 4.3.0 Error" that matters (postfix-75).
+    """
     if not text:
         return None
     found = None
     for match in STATUS.finditer(text):
         klass, subject, detail = match.groups()
-        if int(subject) <= 7:
+        if int(subject) <= 7 and not (klass == "2" and found and found[0] != "2"):
             found = f"{klass}.{int(subject)}.{int(detail)}"
             if not last:
                 break
@@ -91,12 +95,17 @@ REPLY_CODES = frozenset(_CODES.split())
 
 
 def find_reply_code(text: str | None, *, last: bool = False) -> str | None:
-    """The first (or `last`) standard SMTP reply code in `text` (``550``), or None."""
+    """The first (or `last`) standard SMTP reply code in `text` (``550``), or None.
+
+    With `last`, a success or intermediate code (2xx, 3xx) after a failure does not
+    count, as in `find_status`.
+    """
     if not text:
         return None
     found = None
     for match in REPLY.finditer(text):
-        if match.group(1) in REPLY_CODES:
+        code = match.group(1)
+        if code in REPLY_CODES and not (code[0] in "23" and found and found[0] in "45"):
             found = match.group(1)
             if not last:
                 break
