@@ -125,12 +125,15 @@ def reference(references: dict[int, Outcome]) -> Outcome:
 def rerun(workspace: Workspace, monkeypatch: pytest.MonkeyPatch, killed: int) -> None:
     """The next run, in this process (the state is in files and the mailbox, not in memory).
 
-    It must take over the lock the killed run (PID `killed`) died holding.
+    It must take over the lock the killed run (PID `killed`) died holding and
+    remove the temporary files that run left.
     """
     monkeypatch.setenv("BT_TEST_PW", PASSWORD)
     summary = run(load_config(workspace.config))
     assert summary.exit_code == 0, summary.problems
     assert summary.stale_lock_pid == killed
+    # Nothing half-written is left lying around (a partial list is personal data).
+    assert not list(workspace.root.rglob(".*.tmp"))
 
 
 def start_run(

@@ -22,7 +22,9 @@ window deterministically. It does nothing unless set.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import glob
 import json
 import logging
 import os
@@ -37,7 +39,7 @@ from typing import Any
 
 from bouncetool.atomicwrite import AtomicFiles
 from bouncetool.config import Config, ContactFile, ContactsAction, ExportConfig, SourceConfig
-from bouncetool.contacts import AnnotateOptions, CleanOptions, annotate, clean
+from bouncetool.contacts import AnnotateOptions, CleanOptions, annotate, clean, sibling
 from bouncetool.dnscheck import check_domains
 from bouncetool.errorexport import ERROR_KINDS, ExportFormat, error_rows, parse_since, write_errors
 from bouncetool.errors import BounceToolError, ContactsError, SourceError
@@ -175,6 +177,8 @@ def run(config: Config, *, wait: float = 0.0, now: datetime | None = None) -> Ru
     with RunLock(lock_path(config), wait=wait) as lock:
         if lock.stale_pid is not None:
             log.warning("took over the lock of run %d, which died holding it", lock.stale_pid)
+            for leftover in sweep_leftovers(config):
+                log.info("removed %s, left half-written by the dead run", leftover)
         moment = now or datetime.now(UTC)
         try:
             summary = _Pass(config, moment).run()
@@ -188,6 +192,35 @@ def run(config: Config, *, wait: float = 0.0, now: datetime | None = None) -> Ru
             write_summary(config.summary_file, summary)
         checkpoint("summary")
         return summary
+
+
+def written_files(config: Config) -> Iterator[Path]:
+    """Every file a run of `config` may replace (contact lists and their siblings, exports...)."""
+    for contact in config.contacts:
+        yield contact.path
+        yield contact.removed or sibling(contact.path, "removed")
+        yield sibling(contact.path, "reactivate")
+        yield sibling(contact.path, "bak")
+        yield contact.output or sibling(contact.path, "annotated")
+    yield from (export.path for export in config.exports)
+    if config.summary_file is not None:
+        yield config.summary_file
+
+
+def sweep_leftovers(config: Config) -> list[Path]:
+    """Delete the temporary files (``.NAME.*.tmp``) a killed run left beside what it writes.
+
+    Called only after taking over a dead run's lock: those files can only be
+    its half-written copies (a partial contact list is personal data nobody
+    should find lying around). Returns what was removed.
+    """
+    removed = []
+    for target in written_files(config):
+        for leftover in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+                removed.append(leftover)
+    return removed
 
 
 def write_summary(path: Path, summary: RunSummary) -> None:
