@@ -174,3 +174,25 @@ class TestBadInput:
         result = run_cli(["stats", "--state", ledger, "--html", target])
         assert result.exit_code == 2
         assert f"{target}: cannot write the report: No such file or directory" in result.stderr
+
+
+class TestWithTheRuleTable:
+    """Bounces classified by the shipped rule table reach the report with its explanations."""
+
+    def test_explanations_from_rules(self, tmp_path: Path) -> None:
+        from html import escape
+
+        from bouncetool.rules import load_table
+
+        table = load_table()
+        bounce = record(1, "jan@seznam.cz", Kind.HARD, 1, "nov").bounce
+        verdict = table.classify(bounce)
+        state = tmp_path / "ledger.sqlite3"
+        with Ledger.open(state) as opened:
+            opened.ingest([Record(bounce, verdict)], now=NOW)
+        report = tmp_path / "report.html"
+        result = run_cli(["stats", "--state", state, "--html", report, "--lang", "cs"])
+        assert result.exit_code == 0, result.stderr
+        page = report.read_text(encoding="utf-8")
+        assert f"<b>{escape(verdict.reason)}</b>" in page
+        assert escape(verdict.explanation_cs) in page

@@ -300,7 +300,7 @@ def _campaigns(report: Report, lang: Lang, top: int) -> str:
     # then the largest others up to the limit.
     known = [g for g in groups if g.sent]
     shown = known + [g for g in groups if not g.sent][: max(top, 20) - len(known)]
-    names = ["events", "addresses", "hard", "soft", "complaint"]
+    names = ["events", "addresses", "tile_hard", "tile_soft", "tile_complaint"]
     names += ["sent", "bounce_rate", "complaint_rate"] if known else []
     rows = []
     for g in shown:
