@@ -270,6 +270,18 @@ class TestConfigCheck:
             result.stderr
         )
 
+    def test_password_file_readable_by_others(self, tmp_path: Path) -> None:
+        secret = tmp_path / "imap-password"
+        secret.write_text("x\n")
+        secret.chmod(0o644)
+        source = f'imap = "imaps://b@mail.example.cz/INBOX"\npassword_file = "{secret}"'
+        workspace = make_workspace(tmp_path, sources=[source])
+        result = run_cli(["config", "check", workspace.config])
+        assert result.exit_code == 0
+        assert f"password file {secret} can be read by others; chmod 600 it" in result.stderr
+        secret.chmod(0o600)
+        assert "can be read by others" not in run_cli(["config", "check", workspace.config]).stderr
+
     def test_every_mistake(self, tmp_path: Path) -> None:
         config = tmp_path / "b.toml"
         config.write_text('state = 1\n[[sources]]\npath = "a"\ncolour = "red"\n')
