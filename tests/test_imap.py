@@ -26,7 +26,7 @@ from bouncetool.model import Problem, RawMessage
 from bouncetool.sources import iter_messages
 from tests.imapserver import PASSWORD, DovecotServer
 from tests.mailfactory import dsn, plain_message
-from tests.support import run_cli
+from tests.support import PROJECT, run_cli
 
 
 def settings_for(
@@ -299,6 +299,22 @@ class TestAsASource:
         (problem,) = iter_messages("imap://u@127.0.0.1:1/INBOX")
         assert isinstance(problem, Problem)
         assert problem.describe().startswith("imap://u@127.0.0.1:1/INBOX: cannot connect")
+
+    def test_same_records_as_from_the_file(self, imap_server: DovecotServer) -> None:
+        example = PROJECT / "examples" / "bounces.mbox"
+        messages = [m for m in iter_messages(str(example)) if isinstance(m, RawMessage)]
+        imap_server.append_all(message.data for message in messages)
+        env = {"BOUNCETOOL_IMAP_PASSWORD": PASSWORD}
+        from_file = run_cli(["classify", example, "--format", "jsonl"], env=env)
+        from_imap = run_cli(["classify", imap_server.url(), "--format", "jsonl"], env=env)
+        assert from_imap.exit_code == from_file.exit_code == 0, from_imap.stderr
+
+        def records(output: str) -> list[dict[str, object]]:
+            found = [json.loads(line) for line in output.splitlines()]
+            return [{k: v for k, v in r.items() if k not in ("source", "message")} for r in found]
+
+        assert len(messages) > 5
+        assert records(from_imap.stdout) == records(from_file.stdout)
 
     def test_classify_reads_without_marking(self, imap_server: DovecotServer) -> None:
         uids = imap_server.append_all([dsn("jan@example.cz"), dsn("eva@example.cz")])
