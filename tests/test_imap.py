@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bouncetool import imap
 from bouncetool.errors import ConfigError, SourceError
 from bouncetool.imap import (
     AfterRead,
@@ -189,6 +190,40 @@ class TestReading:
         uids = imap_server.append_all(dsn(f"u{n}@example.cz") for n in range(120))
         with ImapMailbox(settings_for(imap_server)) as box:
             assert [m.number for m in box.iter_messages()] == uids
+
+    def test_oversized_message_is_a_problem_and_never_fetched(
+        self, imap_server: DovecotServer, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        small = imap_server.append(dsn("jan@example.cz"))
+        big = imap_server.append(
+            dsn("eva@example.cz", also=[f"x{n}@example.cz" for n in range(30)])
+        )
+        limit = len(dsn("jan@example.cz")) + 10
+        monkeypatch.setattr(imap, "MAX_MESSAGE_BYTES", limit)
+        with ImapMailbox(settings_for(imap_server)) as box:
+            got = list(box.iter_messages())
+        assert [type(item) for item in got] == [RawMessage, Problem], got
+        assert got[0].number == small
+        assert isinstance(got[1], Problem)
+        expected = f"message larger than {limit:,} bytes: skipped"
+        assert (got[1].message, got[1].error) == (big, expected)
+
+    def test_batches_are_bounded_by_bytes(
+        self, imap_server: DovecotServer, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        uids = imap_server.append_all(dsn(f"u{n}@example.cz") for n in range(7))
+        monkeypatch.setattr(imap, "FETCH_BYTES", 3 * len(dsn("u0@example.cz")))
+        fetched: list[int] = []
+        real = ImapMailbox._fetch
+
+        def spy(self: ImapMailbox, batch: list[int]) -> object:
+            fetched.append(len(batch))
+            return real(self, batch)
+
+        monkeypatch.setattr(ImapMailbox, "_fetch", spy)
+        with ImapMailbox(settings_for(imap_server)) as box:
+            assert [m.number for m in box.iter_messages()] == uids
+        assert fetched == [3, 3, 1]
 
     def test_iter_imap_reads_a_bare_url(self, imap_server: DovecotServer) -> None:
         uid = imap_server.append(dsn("jan@example.cz"))

@@ -340,7 +340,7 @@ class _Pass:
                     before = len(self.tally.problems)
                     yield message
                     # Settle only what was parsed: a message that failed stays unread, kept.
-                    if len(self.tally.problems) == before:
+                    if isinstance(message, RawMessage) and len(self.tally.problems) == before:
                         uids.append(message.number)
                 validity = mailbox.uidvalidity
         except SourceError as error:
