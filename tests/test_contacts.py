@@ -318,6 +318,14 @@ class TestBadInput:
 class TestAnnotate:
     """annotate keeps every row byte for byte and appends the bounce columns."""
 
+    def test_delivery_notice_is_ok(self, tmp_path: Path) -> None:
+        path = copy("excel-cs-cp1250.csv", tmp_path)
+        delivered = status("jan.novak@seznam.cz", Kind.DELIVERED, suppressed=False, count=0)
+        summary = annotate(path, statuses(delivered), AnnotateOptions())
+        assert summary.by_status == {"ok": 6}
+        row = records(tmp_path / "excel-cs-cp1250.annotated.csv")[1]
+        assert row[5:10] == ["ok", "delivered", "userunknown", "mailbox-full", "0"]
+
     def test_excel(self, tmp_path: Path) -> None:
         path = copy("excel-cs-cp1250.csv", tmp_path)
         summary = annotate(path, BOUNCED, AnnotateOptions(lang=Lang.CS))

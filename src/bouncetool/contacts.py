@@ -238,7 +238,10 @@ def annotate(
 
 
 def _status_label(status: AddressStatus) -> str:
-    return "suppressed" if status.suppressed else "watch"
+    """suppressed; watch (failures counted, not yet suppressed); ok (e.g. a delivery notice)."""
+    if status.suppressed:
+        return "suppressed"
+    return "watch" if status.count > 0 else "ok"
 
 
 def _annotation(status: AddressStatus, lang: Lang) -> list[str]:
