@@ -363,6 +363,38 @@ class TestAnnotate:
         assert lines[2].startswith(b'"Zuzana","Hor\xc3\xa1kov\xc3\xa1"')
         assert lines[2].endswith(b',"ok","","","","0","",""')
 
+    @pytest.mark.parametrize(
+        "body",
+        [
+            b"email;n\r\na@b.cz;1\r\njan@seznam.cz;2\r\nc@d.cz;3",  # no line end at the end
+            b"email;n\r\na@b.cz;1\njan@seznam.cz;2\r\nc@d.cz;3\n",  # mixed line ends
+            b"email;n\na@b.cz;1\n\njan@seznam.cz;2\nc@d.cz;3\n",  # a blank line
+        ],
+        ids=["no-final-line-end", "mixed-line-ends", "blank-line"],
+    )
+    def test_line_ends_kept(self, tmp_path: Path, body: bytes) -> None:
+        path = tmp_path / "list.csv"
+        path.write_bytes(body)
+        annotate(path, statuses(status("jan@seznam.cz")))
+        out = (tmp_path / "list.annotated.csv").read_bytes()
+        plain = b";ok;;;;0;;"
+        expected = []
+        for line in body.splitlines(keepends=True):
+            content = line.rstrip(b"\r\n")
+            ending = line[len(content) :]
+            if not content:
+                expected.append(line)
+            elif content.startswith(b"email"):
+                expected.append(content + b";" + ";".join(ANNOTATE_COLUMNS).encode() + ending)
+            elif content.startswith(b"jan@"):
+                expected.append(
+                    content + b";suppressed;hard;userunknown;invalid-recipient;1;"
+                    b"2026-11-20T09:30:00+00:00;The address does not exist." + ending
+                )
+            else:
+                expected.append(content + plain + ending)
+        assert out == b"".join(expected)
+
     def test_already_annotated(self, tmp_path: Path) -> None:
         path = copy("excel-cs-cp1250.csv", tmp_path)
         annotate(path, BOUNCED)
