@@ -224,6 +224,7 @@ class _Layout:
 
     @classmethod
     def of(cls, path: Path, dialect: Dialect, email: str | None, engagement: str | None) -> _Layout:
+        """The columns to read; ContactsError naming the columns there are when one is missing."""
         if email:
             index = find_column(dialect, email)
             if index is None:
@@ -284,6 +285,7 @@ class _CleanRun:
     reactivated: int = 0
 
     def execute(self) -> CleanSummary:
+        """Stream the list once, write the outputs, replace them together (unless dry run)."""
         output = self.options.output or self.path
         removed = self.options.removed or sibling(self.path, "removed")
         reactivate = self.options.reactivate or sibling(self.path, "reactivate")
