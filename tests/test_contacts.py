@@ -300,6 +300,18 @@ class TestDuplicates:
         assert found == {("JAN@SEZNAM.CZ", 4, 2), ("<eva@email.cz>", 5, 3)}
 
 
+class TestDuplicatesInPlace:
+    """An in-place clean quotes duplicates from the original, not from the cleaned list."""
+
+    def test_quoted_before_replacing(self, tmp_path: Path) -> None:
+        path = tmp_path / "list.csv"
+        path.write_bytes(b"email\ngone@seznam.cz\nx@y.cz\neva@email.cz\nEVA@email.cz\n")
+        summary = clean(path, statuses(status("gone@seznam.cz")), CleanOptions())
+        assert [(d.address, d.line, d.first_line) for d in summary.duplicate_examples] == [
+            ("EVA@email.cz", 5, 4)
+        ]
+
+
 class TestBadInput:
     """Bad files raise one error naming file and line, and nothing is written."""
 

@@ -317,6 +317,10 @@ class _CleanRun:
                     self._write(batch, exits, sinks)
                     files.write_behind()
             self.confirm()
+            # Before the commit: the examples are quoted from the file, which
+            # an in-place clean is about to replace.
+            column = self.layout.columns[0]
+            count, examples = duplicates(self.path, self.dialect, column, finder, visits)
             removed_count = sum(self.counts.values())
             changed = bool(removed_count or self.reactivated)
             written: tuple[Path, ...] = ()
@@ -326,8 +330,6 @@ class _CleanRun:
                 _drop_unused(files, targets, keep)
                 files.commit((self.path, backup) if backup and changed else None)
                 written = tuple(target for target, used in zip(targets, keep, strict=True) if used)
-        column = self.layout.columns[0]
-        count, examples = duplicates(self.path, self.dialect, column, finder, visits)
         kept = self.rows - removed_count - self.reactivated
         return CleanSummary(
             self.path,
