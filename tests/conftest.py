@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.imapserver import dovecot, imap_server  # noqa: F401  (a real Dovecot for IMAP tests)
 from tests.support import corpus_dir
 
 

@@ -48,6 +48,14 @@ class TestBounceRate:
         assert "6.0%" in found[0].text(Lang.EN)
         assert "6,0 %" in found[0].text(Lang.CS)
 
+    def test_czech_noun_agrees_with_the_count(self) -> None:
+        one = alerts(many("example.cz", 1, campaign="nov"), nov=10)[0].text(Lang.CS)
+        three = alerts(many("example.cz", 3, campaign="nov"), nov=10)[0].text(Lang.CS)
+        six = alerts(many("example.cz", 6, campaign="nov"), nov=10)[0].text(Lang.CS)
+        assert "(1 adresa z 10)" in one
+        assert "(3 adresy z 10)" in three
+        assert "(6 adres z 10)" in six
+
     def test_no_rate_warning_without_sent(self) -> None:
         assert alerts(many("example.cz", 19, campaign="nov")) == []
 

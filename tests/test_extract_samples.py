@@ -103,7 +103,12 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
         }
     ],
     "onet-vacation.eml": [
-        {"recipient": "marek.zielinski@onet.pl", "kind": Kind.AUTO_REPLY, "status": None}
+        {
+            "recipient": "marek.zielinski@onet.pl",
+            "kind": Kind.AUTO_REPLY,
+            "status": None,
+            "original_message_id": "<novinky.marek@firma-priklad.cz>",
+        }
     ],
     "postfix-delayed.eml": [
         {

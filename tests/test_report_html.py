@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bouncetool.model import Event, Lang
+from bouncetool.model import Event, Kind, Lang
 from bouncetool.report_html import render_html, write_html
 from bouncetool.stats import SentCounts, summarise
 from tests.png import read_pixels
@@ -36,6 +36,7 @@ class Page(HTMLParser):
         self.text: list[str] = []
         self.chart: str | None = None
         self.segments: Counter[str] = Counter()
+        self.bars: dict[str, int] = {}
         self.feed(text)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -43,6 +44,7 @@ class Page(HTMLParser):
         self.tags.append((tag, attributes))
         if tag == "svg":
             self.chart = attributes.get("data-chart")
+            self.bars[self.chart or "?"] = int(attributes.get("data-bars") or 0)
         if tag == "rect" and "seg" in (attributes.get("class") or "").split():
             self.segments[self.chart or "?"] += 1
 
@@ -99,7 +101,6 @@ class TestSelfContained:
         write_html(target, summarise(small_ledger()), Lang.CS)
         assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
         assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
-        assert target.stat().st_mode & 0o777 == 0o644
 
 
 class TestCharts:
@@ -126,6 +127,23 @@ class TestCharts:
         assert weeks == [f"2026-W{w:02d}" for w in range(2, 12)]
         assert "Nedoručené zprávy po týdnech podle druhu" in page.text
 
+    @pytest.mark.parametrize(
+        ("days", "unit", "bars"),
+        [
+            (62, "dnech", 63),  # 62 days apart: still one bar per day
+            (3 * 365, "měsících", 36),  # 2027-01 .. 2029-12
+            (20 * 365, "letech", 20),  # 2027 .. 2046
+        ],
+    )
+    def test_longer_periods_coarser_bars(self, days: int, unit: str, bars: int) -> None:
+        start = datetime(2027, 1, 1, 12, tzinfo=UTC)
+        events = [event("a@x.cz", when=start.isoformat())]
+        events.append(event("b@x.cz", Kind.SOFT, when=(start + timedelta(days=days)).isoformat()))
+        page = Page(render_html(summarise(events), Lang.CS))
+        assert f"Nedoručené zprávy po {unit} podle druhu" in page.text
+        assert page.bars["timeline"] == bars
+        assert page.segments["timeline"] == 2
+
     def test_top_limits_rankings(self) -> None:
         events = [event(f"u@d{i}.cz") for i in range(15)]
         page = Page(render_html(summarise(events), Lang.EN, top=10))
@@ -135,6 +153,25 @@ class TestCharts:
         page = Page(render_html(summarise([]), Lang.EN))
         assert "No events in this period." in page.text
         assert not page.segments
+
+
+class TestCampaigns:
+    """The campaigns table shows rates only when known, and never hides a campaign with them."""
+
+    def test_rates_shown_for_known_campaigns(self) -> None:
+        events = [event(f"u{i}@x.cz", campaign=f"c{i:02d}") for i in range(30)]
+        report = summarise(events, sent=SentCounts(campaigns={"quiet": 100, "c05": 20}))
+        text = render_html(report, Lang.EN)
+        campaigns = text.split('id="campaigns"')[1]
+        assert ">Bounce rate<" in campaigns
+        assert '<td class="name">quiet</td>' in campaigns  # 0 events, but its rate is known
+        assert "5.0%" in campaigns  # c05: 1 of 20
+        assert campaigns.count("<tr>") == 1 + 20  # header + the 20-row limit
+
+    def test_no_rate_columns_without_sent(self) -> None:
+        campaigns = render_html(summarise(small_ledger()), Lang.EN).split('id="campaigns"')[1]
+        assert "Bounce rate" not in campaigns
+        assert ">Sent<" not in campaigns
 
 
 class TestLanguage:

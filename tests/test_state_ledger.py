@@ -89,6 +89,20 @@ class TestFile:
         with pytest.raises(StateError, match="written by a newer bouncetool"):
             Ledger.open(ledger_path)
 
+    def test_a_writer_that_never_lets_go(self, ledger_path) -> None:
+        with Ledger.open(ledger_path):
+            pass
+        holder = sqlite3.connect(ledger_path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            with Ledger.open(ledger_path, timeout=0.2) as ledger:
+                assert list(ledger.events()) == []  # readers are not blocked
+                with pytest.raises(StateError, match="another process kept the ledger locked"):
+                    ledger.ingest([record()], NOW)
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+
     def test_folder_cannot_be_made(self, tmp_path) -> None:
         (tmp_path / "file").write_text("")
         with pytest.raises(StateError, match="cannot open the ledger"):
@@ -135,6 +149,22 @@ class TestIdempotentIngest:
             ledger_path, [record("Jan.Novak@EXAMPLE.cz"), record("jan.novak@example.cz")]
         )
         assert summary.new == 1
+
+    def test_a_message_resent_under_the_same_id_bounces_anew(self, ledger_path) -> None:
+        summary = ingest(
+            ledger_path,
+            [
+                record(kind=Kind.SOFT, date="2026-01-05T10:00:00+01:00"),
+                record(kind=Kind.SOFT, date="2026-01-05T09:00:00Z"),  # the same instant
+                record(kind=Kind.SOFT, date="2026-01-06T10:00:00+01:00"),  # re-sent next day
+            ],
+        )
+        assert (summary.new, summary.duplicate) == (2, 1)
+
+    def test_an_undated_bounce_is_the_same_on_every_read(self, ledger_path) -> None:
+        ingest(ledger_path, [record(date=None)], NOW)
+        again = ingest(ledger_path, [record(date=None)], NOW + timedelta(days=3))
+        assert (again.new, again.duplicate) == (0, 1)
 
     def test_a_delay_and_the_final_failure_are_two_events(self, ledger_path) -> None:
         summary = ingest(ledger_path, [record(kind=Kind.DELAYED), record(kind=Kind.SOFT)])

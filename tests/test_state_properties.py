@@ -9,12 +9,13 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bouncetool.model import Blame, Kind, Record
+from bouncetool.model import Blame, Bounce, Kind, Record, Verdict
 from bouncetool.policy import Policy
 from bouncetool.state import Ledger
 from tests.ledger_records import dump, record
 
 NOW = datetime(2026, 2, 1, 12, tzinfo=UTC)
+ANY_TEXT = st.text(st.characters() | st.characters(categories=["Cs"]), max_size=40)  # + surrogates
 KINDS = [Kind.HARD, Kind.SOFT, Kind.COMPLAINT, Kind.DELAYED, Kind.AUTO_REPLY, Kind.DELIVERED]
 
 
@@ -121,3 +122,32 @@ class TestSuppressionsStay:
             ledger.prune(then, 60)
             after = ledger.address_statuses(Policy(), then)
             assert {a for a, s in after.items() if s.suppressed} == suppressed
+
+
+class TestHostileText:
+    """Any text in any field (control characters, lone surrogates, no @) is stored or
+    skipped, never a crash; and still only once."""
+
+    @settings(max_examples=60, deadline=None)
+    @given(
+        texts=st.lists(
+            st.tuples(ANY_TEXT, ANY_TEXT, st.one_of(st.none(), ANY_TEXT)),
+            min_size=1,
+            max_size=8,
+        )
+    )
+    def test_ingest(self, texts) -> None:
+        records = [
+            Record(
+                Bounce(Kind.HARD, recipient=rcpt, diagnostic=diag, date=date, campaign=diag),
+                Verdict(Kind.HARD, diag, "x", Blame.RECIPIENT, rcpt, diag, diag, diag),
+            )
+            for rcpt, diag, date in texts
+        ]
+        with tempfile.TemporaryDirectory() as folder, ledger_in(folder) as ledger:
+            first = ledger.ingest(records, NOW)
+            again = ledger.ingest(records, NOW)
+            stored = list(ledger.events())
+            ledger.address_statuses(Policy(), NOW)
+        assert first.new == len(stored) == again.duplicate
+        assert first.no_recipient == sum("@" not in rcpt for rcpt, _d, _t in texts)

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from bouncetool.figures import format_number, format_percent
+from bouncetool.figures import czech_plural, format_number, format_percent
 from bouncetool.model import Lang
 
 if TYPE_CHECKING:
@@ -168,7 +168,8 @@ def _rate_texts(code: str, subject: str, count: int, sent: int, level: float) ->
     where_en = f"Campaign {subject}" if subject else "In total"
     if code == "bounce-rate":
         return (
-            f"{where_cs}: míra nedoručitelnosti {rate_cs} ({count_cs} adres z {sent_cs}) "
+            f"{where_cs}: míra nedoručitelnosti {rate_cs} ({count_cs} "
+            f"{czech_plural(count, 'adresa', 'adresy', 'adres')} z {sent_cs}) "
             f"je nad {level_cs}. Velcí poskytovatelé při takové míře prověřují odesílatele: "
             "vyčistěte seznam (bouncetool clean).",
             f"{where_en}: bounce rate {rate_en} ({count_en} addresses of {sent_en}) is over "
@@ -201,7 +202,8 @@ def _domain_alerts(domains: Sequence[Group], t: Thresholds) -> Iterator[Alert]:
             continue
         share = hard / all_hard
         cs = (
-            f"{domain}: {format_number(hard, Lang.CS)} adres s trvalou chybou (hard bounce), "
+            f"{domain}: {format_number(hard, Lang.CS)} "
+            f"{czech_plural(hard, 'adresa', 'adresy', 'adres')} s trvalou chybou (hard bounce), "
             f"{format_percent(share, Lang.CS)} všech trvalých chyb; běžná velká doména jich má "
             f"{format_number(baseline, Lang.CS)}. Pokud {domain} netvoří tak velkou část vašeho "
             "seznamu, je tam mnoho neplatných adres (starý nebo koupený seznam?): "
@@ -225,7 +227,9 @@ def _block_alerts(blocks: SenderBlocks, t: Thresholds) -> Iterator[Alert]:
         domains = ", ".join(sorted(blocks.domains[provider]))
         name = provider if domains == provider else f"{provider} ({domains})"
         cs = (
-            f"{name}: {format_number(count, Lang.CS)} adres odmítnuto kvůli odesílateli (blokace, "
+            f"{name}: {format_number(count, Lang.CS)} "
+            f"{czech_plural(count, 'adresa odmítnuta', 'adresy odmítnuty', 'adres odmítnuto')} "
+            "kvůli odesílateli (blokace, "
             "pověst, SPF/DKIM/DMARC). To je problém pověsti odesílatele, ne seznamu: tyto "
             "kontakty nemažte, zkontrolujte blacklisty a SPF, DKIM, DMARC a požádejte "
             "poskytovatele o odblokování."

@@ -23,3 +23,10 @@ def format_number(value: float, lang: Lang) -> str:
     if lang is Lang.CS:
         return text.replace(",", "\u00a0").replace(".", ",")
     return text
+
+
+def czech_plural(count: int, one: str, few: str, many: str) -> str:
+    """The Czech noun form for `count`: 1 adresa, 2-4 adresy, 0 and 5+ adres."""
+    if count == 1:
+        return one
+    return few if 2 <= count <= 4 else many

@@ -28,6 +28,7 @@ and after a prune.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -102,6 +103,8 @@ def settle(
     if frozen is not None and reset is not None and frozen.last_at < reset:
         frozen = None  # delivered after the escalation: the address works again
     cutoff = policy.cutoff(now)
+    if not ordered or ordered[0].bounced_at >= cutoff:
+        return Settled(tuple(ordered), (), frozen)  # the common case: nothing is old
     expired = tuple(e for e in ordered if e.bounced_at < cutoff and _expires(e, reset, delivery))
     gone = {e.fingerprint for e in expired}
     if frozen is None and gone:
@@ -127,18 +130,33 @@ def decide(
 
 def bounce_day(event: Event) -> date:
     """The UTC calendar day of the bounce's own date: the unit soft bounces are counted in."""
-    return event.bounced_at.astimezone(UTC).date()
+    return _utc_day(event.bounced_at)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _utc_day(moment: datetime) -> date:
+    # astimezone is slow and a status asks for one event's day several times
+    return moment.astimezone(UTC).date()
 
 
 def _decide_live(
     live: Sequence[Event], frozen: AddressStatus | None, policy: Policy
 ) -> AddressStatus | None:
+    complaints: list[Event] = []
+    hard: list[Event] = []
+    soft: list[Event] = []
     reset = _latest_delivery(live)
-    complaints = [e for e in live if e.kind is Kind.COMPLAINT]
+    for event in live:  # one pass: this runs for every address the ledger knows
+        if event.kind is Kind.COMPLAINT:
+            complaints.append(event)
+        elif event.blame is Blame.SENDER or (reset and event.bounced_at < reset.bounced_at):
+            continue
+        elif event.kind is Kind.HARD:
+            hard.append(event)
+        elif event.kind is Kind.SOFT:
+            soft.append(event)
     if complaints:
         return _complained(complaints)
-    hard = _counted(live, reset.bounced_at if reset else None, Kind.HARD)
-    soft = _counted(live, reset.bounced_at if reset else None, Kind.SOFT)
     if hard:
         return _hard(hard, sorted([*hard, *soft], key=_order))
     if frozen is not None:
@@ -221,12 +239,17 @@ def _not_counted(live: Sequence[Event]) -> AddressStatus:
         why = f"auto-reply on {_day(last)}: auto-replies never count"
     else:
         why = f"{last.kind} on {_day(last)}{_rule(last)}: does not count"
-    status = _status(last, live, suppressed=False, kind=last.kind, why=why)
-    return replace(status, count=0)
+    return _status(last, live, suppressed=False, kind=last.kind, why=why, count=0)
 
 
 def _status(
-    deciding: Event, events: Sequence[Event], *, suppressed: bool, kind: Kind, why: str
+    deciding: Event,
+    events: Sequence[Event],
+    *,
+    suppressed: bool,
+    kind: Kind,
+    why: str,
+    count: int | None = None,
 ) -> AddressStatus:
     return AddressStatus(
         address=deciding.address,
@@ -236,7 +259,7 @@ def _status(
         category=deciding.category,
         rule=deciding.rule,
         why=why,
-        count=len(events),
+        count=len(events) if count is None else count,
         first_at=events[0].bounced_at,
         last_at=events[-1].bounced_at,
         last_diagnostic=deciding.diagnostic,
@@ -268,8 +291,10 @@ def _expires(event: Event, reset: datetime | None, delivery: Event | None) -> bo
 
 
 def _latest_delivery(ordered: Sequence[Event]) -> Event | None:
-    deliveries = [e for e in ordered if e.kind is Kind.DELIVERED]
-    return deliveries[-1] if deliveries else None
+    for event in reversed(ordered):
+        if event.kind is Kind.DELIVERED:
+            return event
+    return None
 
 
 def _order(event: Event) -> tuple[datetime, str]:

@@ -10,21 +10,25 @@ domains, campaigns, diagnostics) and from rule files goes through
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Iterator
+import math
 from datetime import UTC, date, datetime, timedelta
 from html import escape
 from pathlib import Path
 
 from bouncetool import __version__
+from bouncetool.atomicfile import atomic_text_writer
 from bouncetool.figures import format_number, format_percent
 from bouncetool.model import Lang
 from bouncetool.stats import KIND_COLUMNS, Dimension, Group, Report
 from bouncetool.svgcharts import Bar, shorten, stacked_columns, stacked_rows
 
-DAILY_LIMIT = 62
-"""Up to this many days the time line has a bar per day; beyond, a bar per ISO week."""
+TIME_UNITS: tuple[tuple[str, float], ...] = (
+    ("day", 62),
+    ("week", 2 * 366),
+    ("month", 10 * 366),
+    ("year", math.inf),
+)
+"""The time line's bar: per day up to 62 days, per ISO week up to two years, then month, year."""
 
 TEXTS: dict[str, tuple[str, str]] = {  # key -> (cs, en)
     "title": ("Přehled nedoručených zpráv", "Bounce report"),
@@ -44,6 +48,14 @@ TEXTS: dict[str, tuple[str, str]] = {  # key -> (cs, en)
     "timeline_week": (
         "Nedoručené zprávy po týdnech podle druhu",
         "Bounces per week by kind",
+    ),
+    "timeline_month": (
+        "Nedoručené zprávy po měsících podle druhu",
+        "Bounces per month by kind",
+    ),
+    "timeline_year": (
+        "Nedoručené zprávy po letech podle druhu",
+        "Bounces per year by kind",
     ),
     "categories": ("Kategorie", "Categories"),
     "domains": ("Nejčastější domény příjemců", "Top receiving domains"),
@@ -105,6 +117,7 @@ svg .label{font-size:12px;fill:var(--ink)}
 th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--line);vertical-align:top}
 td.n,th.n{text-align:right;white-space:nowrap}
 code{font-size:12px;word-break:break-word;color:var(--muted)}
+td.name{overflow-wrap:anywhere;min-width:8em}
 """
 
 
@@ -145,19 +158,10 @@ def render_html(
 
 
 def write_html(path: Path, report: Report, lang: Lang, *, top: int = 10) -> None:
-    """Write the report to `path` atomically (temporary file, fsync, rename)."""
+    """Write the report to `path` atomically: complete, or the old file untouched."""
     text = render_html(report, lang, top=top)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path())
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        Path(temporary).chmod(0o644)  # mkstemp makes it private; a report is for sharing
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_text_writer(path, newline="\n") as stream:
+        stream.write(text)
 
 
 def _section(name: str, heading: str, inner: str) -> str:
@@ -218,44 +222,36 @@ def _legend(lang: Lang, columns: tuple[str, ...]) -> str:
 
 
 def _timeline(report: Report, lang: Lang) -> str:
-    t = _texts(lang)
     days = report.groups[Dimension.DAY]
-    weekly = len(days) > 1 and _span_days(days) > DAILY_LIMIT
-    dim = Dimension.WEEK if weekly else Dimension.DAY
-    by_key = {g.key: g for g in report.groups[dim]}
-    keys = _weeks(days) if weekly else _days(days)
+    first, last = date.fromisoformat(days[0].key or ""), date.fromisoformat(days[-1].key or "")
+    unit = next(unit for unit, limit in TIME_UNITS if (last - first).days <= limit)
+    # Event counts add up, so longer periods are sums of the day groups.
+    buckets: dict[str, list[int]] = {}
+    moment = first
+    while moment <= last:  # every bucket in the period, so quiet ones show as gaps
+        buckets.setdefault(_bucket(moment, unit), [0] * len(KIND_COLUMNS))
+        moment += timedelta(days=1)
+    for group in days:
+        counts = buckets[_bucket(date.fromisoformat(group.key or ""), unit)]
+        for index, column in enumerate(KIND_COLUMNS):
+            counts[index] += group.count(column)
     bars = [
-        Bar(key, [(c, by_key[key].count(c) if key in by_key else 0) for c in KIND_COLUMNS])
-        for key in keys
+        Bar(key, list(zip(KIND_COLUMNS, counts, strict=True))) for key, counts in buckets.items()
     ]
-    heading = t["timeline_week"] if weekly else t["timeline_day"]
     chart = stacked_columns(
-        "timeline", bars, lambda c: _texts(lang)[c], aria_label=TEXTS["timeline_day"][1]
+        "timeline", bars, lambda c: _texts(lang)[c], aria_label=TEXTS[f"timeline_{unit}"][1]
     )
-    return (
-        f'<section id="timeline"><h2>{heading}</h2>{_legend(lang, KIND_COLUMNS)}{chart}</section>'
-    )
+    heading = _texts(lang)[f"timeline_{unit}"]
+    return _section("timeline", heading, _legend(lang, KIND_COLUMNS) + chart)
 
 
-def _span_days(days: tuple[Group, ...]) -> int:
-    return (date.fromisoformat(days[-1].key or "") - date.fromisoformat(days[0].key or "")).days
-
-
-def _days(days: tuple[Group, ...]) -> Iterator[str]:
-    # Every day from the first to the last, so quiet days show as gaps, not vanish.
-    first = date.fromisoformat(days[0].key or "")
-    for offset in range(_span_days(days) + 1):
-        yield (first + timedelta(days=offset)).isoformat()
-
-
-def _weeks(days: tuple[Group, ...]) -> Iterator[str]:
-    first = date.fromisoformat(days[0].key or "")
-    first -= timedelta(days=first.weekday())  # the Monday of the first week
-    last = date.fromisoformat(days[-1].key or "")
-    while first <= last:
-        year, week, _weekday = first.isocalendar()
-        yield f"{year}-W{week:02d}"
-        first += timedelta(days=7)
+def _bucket(day: date, unit: str) -> str:
+    if unit == "day":
+        return day.isoformat()
+    if unit == "week":
+        year, week, _weekday = day.isocalendar()
+        return f"{year}-W{week:02d}"
+    return f"{day.year}-{day.month:02d}" if unit == "month" else str(day.year)
 
 
 def _ranking(name: str, groups: tuple[Group, ...], lang: Lang, *, single: bool) -> str:
@@ -299,23 +295,29 @@ def _reasons(report: Report, lang: Lang, top: int) -> str:
 
 def _campaigns(report: Report, lang: Lang, top: int) -> str:
     t = _texts(lang)
+    groups = report.groups[Dimension.CAMPAIGN]
+    # Campaigns whose number sent is known always show (their rates are the point),
+    # then the largest others up to the limit.
+    known = [g for g in groups if g.sent]
+    shown = known + [g for g in groups if not g.sent][: max(top, 20) - len(known)]
+    names = ["events", "addresses", "tile_hard", "tile_soft", "tile_complaint"]
+    names += ["sent", "bounce_rate", "complaint_rate"] if known else []
     rows = []
-    for g in report.groups[Dimension.CAMPAIGN][: max(top, 20)]:
-        rates = [
-            format_percent(r, lang) if r is not None else "–"
-            for r in (g.bounce_rate, g.complaint_rate)
+    for g in shown:
+        cells = [
+            format_number(v, lang) for v in (g.events, g.addresses, g.hard, g.soft, g.complaint)
         ]
+        if known:
+            cells.append(format_number(g.sent, lang) if g.sent else "–")
+            cells += [
+                format_percent(r, lang) if r is not None else "–"
+                for r in (g.bounce_rate, g.complaint_rate)
+            ]
+        label = g.key or TEXTS["none"][0 if lang is Lang.CS else 1]
         rows.append(
-            f"<tr><td>{escape(g.key or TEXTS['none'][0 if lang is Lang.CS else 1])}</td>"
-            + "".join(
-                f'<td class="n">{format_number(v, lang)}</td>'
-                for v in (g.events, g.addresses, g.hard, g.soft, g.complaint)
-            )
-            + f'<td class="n">{format_number(g.sent, lang) if g.sent else "–"}</td>'
-            + "".join(f'<td class="n">{escape(r)}</td>' for r in rates)
+            f'<tr><td class="name">{escape(label)}</td>'
+            + "".join(f'<td class="n">{escape(c)}</td>' for c in cells)
             + "</tr>"
         )
-    names = ("events", "addresses", "hard", "soft", "complaint", "sent")
     head = f"<tr><th>{t['campaign']}</th>" + "".join(f'<th class="n">{t[n]}</th>' for n in names)
-    head += f'<th class="n">{t["bounce_rate"]}</th><th class="n">{t["complaint_rate"]}</th></tr>'
-    return _section("campaigns", t["campaigns"], _table(head, rows))
+    return _section("campaigns", t["campaigns"], _table(head + "</tr>", rows))

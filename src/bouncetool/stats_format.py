@@ -1,5 +1,7 @@
 """A statistics `Report` as output: rich tables for people, JSON Lines and CSV for machines.
 
+The formats are those of ``classify`` (`bouncetool.render.OutputFormat`).
+
 Nothing here prints: each function returns what the CLI writes to standard output.
 Machine rows are `Group.as_dict` (fields `GROUP_FIELDS`): first the total row
 (``dimension`` ``total``), then the rows of each asked axis in order.
@@ -8,7 +10,6 @@ Machine rows are `Group.as_dict` (fields `GROUP_FIELDS`): first the total row
 from __future__ import annotations
 
 import csv
-import enum
 import io
 import json
 from collections.abc import Iterator, Sequence
@@ -19,15 +20,6 @@ from rich.text import Text
 from bouncetool.figures import format_number, format_percent
 from bouncetool.model import Lang
 from bouncetool.stats import GROUP_FIELDS, KIND_COLUMNS, Dimension, Group, Report
-
-
-class OutputFormat(enum.StrEnum):
-    """What ``bouncetool stats --format`` writes."""
-
-    TABLE = "table"
-    JSONL = "jsonl"
-    CSV = "csv"
-
 
 _TITLES: dict[Dimension, tuple[str, str]] = {  # (cs, en)
     Dimension.KIND: ("Podle druhu", "By kind"),

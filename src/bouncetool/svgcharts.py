@@ -52,7 +52,7 @@ def stacked_columns(
     plot_w, plot_h = width - left - 8, height - bottom - top
     peak = nice_ceiling(max((sum(v for _c, v in bar.segments) for bar in bars), default=0))
     slot = plot_w / max(len(bars), 1)
-    parts = [_open(name, width, height, aria_label)]
+    parts = [_open(name, len(bars), (width, height), aria_label)]
     for tick in range(5):  # gridlines at 0, 1/4 ... of the maximum
         value = peak * tick / 4
         y = top + plot_h - plot_h * tick / 4
@@ -89,7 +89,7 @@ def stacked_rows(
     plot_w = width - label_w - 70
     height = row * len(bars) + 8
     peak = max((sum(v for _c, v in bar.segments) for bar in bars), default=0) or 1
-    parts = [_open(name, width, height, aria_label)]
+    parts = [_open(name, len(bars), (width, height), aria_label)]
     for index, bar in enumerate(bars):
         y = 4 + index * row
         parts.append(
@@ -115,9 +115,11 @@ def shorten(text: str, limit: int = 30) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _open(name: str, width: int, height: int, aria_label: str) -> str:
+def _open(name: str, bars: int, size: tuple[int, int], aria_label: str) -> str:
+    width, height = size
     return (
-        f'<svg class="chart" data-chart="{escape(name)}" viewBox="0 0 {width} {height}" '
+        f'<svg class="chart" data-chart="{escape(name)}" data-bars="{bars}" '
+        f'viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" role="img" aria-label="{escape(aria_label)}">'
     )
 

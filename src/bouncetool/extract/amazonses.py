@@ -41,8 +41,8 @@ def extract(mail: Mail) -> list[Found] | None:
 
 
 def _event(body: str) -> dict[str, Any] | None:
-    start = body.find('{"')
-    if start < 0 or ('"notificationType"' not in body and '"eventType"' not in body):
+    start = body.find("{")  # '{"notificationType"...' or the SNS envelope '{\n  "Type" ...'
+    if start < 0 or ("notificationType" not in body and "eventType" not in body):
         return None
     end = body.rfind("}")
     text = body[start : end + 1].replace("!\n ", "").replace("\n", "")

@@ -82,10 +82,12 @@ def _hotmail_jmrp(mail: Mail) -> list[Found] | None:
     # Microsoft's Junk Mail Reporting Program (seen from staff@hotmail.com, arf-22..24):
     # the reported message is attached as message/rfc822 and names the complaining
     # recipient in X-HmXmrOriginalRecipient.
-    original = mail.original_headers()
-    value = mail.header("x-hmxmroriginalrecipient") or (
-        original.get("x-hmxmroriginalrecipient") if original else None
-    )
+    value: str | None = mail.header("x-hmxmroriginalrecipient")
+    if not value:
+        if "complaint" not in mail.subject.lower():
+            return None
+        original = mail.original_headers()
+        value = original.get("x-hmxmroriginalrecipient") if original else None
     if not value:
         return None
     return [Found(recipient=find_address(value), feedback_type="abuse", kind=Kind.COMPLAINT)]

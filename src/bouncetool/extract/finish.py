@@ -10,6 +10,7 @@ The returned message gives the original Message-ID, sender and campaign id.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from datetime import datetime
@@ -38,24 +39,30 @@ CAMPAIGN_HEADERS: tuple[str, ...] = (
 )
 """Headers of the returned message that name the campaign, most specific first."""
 
+_QUOTED_WINDOW = 30000  # quoted headers sit right after the report, never megabytes down
 _DELIVERED_ACTIONS = ("delivered", "relayed", "expanded")
+# Case variants spelled out: case-insensitive scanning of long bodies is slow.
 _QUOTED_HEADER = re.compile(
-    r"^(message-id|from|return-path|x-[\w-]+|list-id|feedback-id)[ \t]*:[ \t]*(.+)$",
-    re.IGNORECASE | re.MULTILINE,
+    r"^(Message-I[Dd]|MESSAGE-ID|message-id|From|FROM|from|Return-[Pp]ath|RETURN-PATH"
+    r"|[Xx]-[\w-]+|List-I[Dd]|LIST-ID|list-id|Feedback-I[Dd]|feedback-id)[ \t]*:[ \t]*(.+)$",
+    re.MULTILINE,
 )
 
 
 def finish(found: Found, mail: Mail, campaign_headers: Sequence[str]) -> Bounce:
     """The `Bounce` for one found recipient of `mail`."""
     diagnostic = clean_diagnostic(found.diagnostic)
-    status = _best_status(found.status, diagnostic)
+    status = _best_status(found.status, diagnostic) or _expired(diagnostic, found.permanent)
     reply_code = found.reply_code or find_reply_code(diagnostic, last=True)
     kind = found.kind or _kind(found, status, reply_code)
-    if status is None and kind in (Kind.HARD, Kind.SOFT):
-        status = "5.0.0" if kind is Kind.HARD else "4.0.0"
+    if status is None and kind in (Kind.HARD, Kind.SOFT, Kind.DELAYED):
+        status = "5.0.0" if kind is Kind.HARD else "4.0.0"  # a delay is temporary by nature
     if reply_code and status and reply_code[0] != status[0] and kind.is_failure:
         reply_code = None  # a "250 OK" quoted inside a failure is not the failure's code
-    original = _original(mail)
+    message_id, sender, campaign = _original_facts(mail, tuple(campaign_headers))
+    if message_id is None and kind is Kind.AUTO_REPLY:
+        # An auto-reply answers the original: In-Reply-To names it (RFC 3834 section 3.1.5).
+        message_id = _message_id(mail.header("in-reply-to"))
     return Bounce(
         kind=kind,
         recipient=found.recipient,
@@ -67,10 +74,9 @@ def finish(found: Found, mail: Mail, campaign_headers: Sequence[str]) -> Bounce:
         remote_mta=found.remote_mta or find_remote_mta(diagnostic),
         reporting_mta=found.reporting_mta,
         date=iso_date(found.date) or iso_date(mail.header("date")),
-        original_message_id=_message_id(original.get("message-id")),
-        original_sender=find_address(original.get("from") or "")
-        or find_address(original.get("return-path") or ""),
-        campaign=_campaign(original, campaign_headers),
+        original_message_id=message_id,
+        original_sender=sender,
+        campaign=campaign,
         feedback_type=found.feedback_type,
     )
 
@@ -94,6 +100,28 @@ def _best_status(status: str | None, diagnostic: str | None) -> str | None:
     return status
 
 
+# Gave up after retrying (Exim "retry timeout exceeded", "all hosts have been failing",
+# Postfix / Sendmail "message expired", qmail "I'm not going to try again"): RFC 3463
+# calls it X.4.7: 5.4.7 when the report says it gave up for good, else 4.4.7.
+_EXPIRED = (
+    "retry timeout exceeded",
+    "all hosts have been failing",
+    "message expired",
+    "delivery time expired",
+    "envelope expired",
+    "retry time not reached for any host",
+    "too long in the queue",
+    "i'm not going to try again",
+)
+
+
+def _expired(diagnostic: str | None, permanent: bool | None) -> str | None:
+    lower = (diagnostic or "").lower()
+    if not any(word in lower for word in _EXPIRED):
+        return None
+    return "5.4.7" if permanent else "4.4.7"  # the report's own word on giving up decides
+
+
 def _kind(found: Found, status: str | None, reply_code: str | None) -> Kind:
     action = (found.action or "").lower()
     if action == "delayed":
@@ -112,6 +140,7 @@ def _default_action(kind: Kind) -> str | None:
     return "failed" if kind.is_failure else None
 
 
+@functools.lru_cache(maxsize=512)
 def iso_date(value: str | None) -> str | None:
     """An RFC 5322 date as ISO 8601 (None when absent or unreadable)."""
     if not value:
@@ -132,12 +161,29 @@ def _iso_passthrough(text: str) -> str | None:
         return None
 
 
+def _original_facts(
+    mail: Mail, campaign_headers: tuple[str, ...]
+) -> tuple[str | None, str | None, str | None]:
+    """Message-ID, sender and campaign of the returned message, read once per message."""
+    key = ("original-facts", campaign_headers)
+    cached = mail.cache.get(key)
+    if cached is None:
+        original = _original(mail)
+        cached = mail.cache[key] = (
+            _message_id(original.get("message-id")),
+            find_address(original.get("from") or "")
+            or find_address(original.get("return-path") or ""),
+            _campaign(original, campaign_headers),
+        )
+    return cached  # type: ignore[return-value]
+
+
 def _original(mail: Mail) -> Headers | dict[str, str]:
     attached = mail.original_headers()
     if attached is not None:
         return attached
     quoted: dict[str, str] = {}
-    for match in _QUOTED_HEADER.finditer(mail.body):
+    for match in _QUOTED_HEADER.finditer(mail.body, 0, _QUOTED_WINDOW):
         quoted.setdefault(match.group(1).lower(), match.group(2).strip())
     return quoted
 
@@ -149,7 +195,12 @@ def _message_id(value: str | None) -> str | None:
     return match.group(0) if match else value.strip().split(" ")[0] or None
 
 
-def _campaign(original: Headers | dict[str, str], names: Sequence[str]) -> str | None:
+def _campaign(original: Headers | dict[str, str], names: tuple[str, ...]) -> str | None:
+    if not names:
+        return None
+    if isinstance(original, Headers):
+        value = original.first_of(names)
+        return value.strip() if value else None
     for name in names:
         value = original.get(name.lower())
         if value:

@@ -20,7 +20,13 @@ from __future__ import annotations
 
 import re
 
-from bouncetool.extract.layout import has_code, permanence, read_anchors, report_region
+from bouncetool.extract.layout import (
+    has_code,
+    mark_delays,
+    permanence,
+    read_anchors,
+    report_region,
+)
 from bouncetool.extract.mail import Found, Mail
 from bouncetool.extract.textscan import ADDRESS_PATTERN, find_address, find_addresses
 
@@ -107,7 +113,7 @@ def extract(mail: Mail) -> list[Found] | None:
             for a in failed
         ]
     if anchored:
-        return anchored
+        return mark_delays(mail, anchored)
     return _from_original_to(mail, region, excluded)
 
 

@@ -20,21 +20,33 @@ from bouncetool.extract.textscan import REPLY, STATUS
 # Where the returned message starts, for every layout (each seen in the corpus's
 # qmail, Exim, Sendmail, Gmail, GMX, Notes, IMail, m-FILTER, McAfee, Zoho and others).
 END_OF_REPORT = re.compile(
-    r"^[ \t]*(?:-{2,}|={2,}|\*{2,})?[ \t]*(?:"
+    r"^[ \t]*(?:-{2,}|={2,}|\*{2,}|\|-{2,})?[ \t]*(?:"
     r"below this line is a copy of the message|this is a copy of the message"
-    r"|original message|unsent message follows|returned message|returned mail follows"
+    r"|(?:original message|original message headers)(?:[ \t]*(?:follows|-|:|$))"
+    r"|unsent message follows|returned message|returned mail follows"
     r"|the header of the original message|message headers follow|included is a copy"
-    r"|below is a copy of the original message|original message follows|undelivered message"
-    r"|headers of the original message|copy of the original message|the original message"
-    r"|end of message|forwarded message)",
+    r"|below is a copy of the original message|undelivered message"
+    r"|headers of the original message|copy of the original message|message text follows"
+    r"|end of message|forwarded message"
+    r"|p[ůu]vodn[íi] zpr[áa]va|oryginalna wiadomo[śs][ćc]|wiadomo[śs][ćc] oryginalna"
+    r"|urspr[üu]ngliche nachricht|message d'origine|mensaje original)",
     re.IGNORECASE | re.MULTILINE,
 )
-# Two header lines in a row: the returned message's headers, when no marker announces them.
+_END_LOWER = re.compile(END_OF_REPORT.pattern, re.MULTILINE)
+_HEADER_NAMES = (
+    r"(?:Received|Return-Path|Return-path|DKIM-Signature|Message-I[dD]|MIME-Version|Date|From"
+    r"|To|Subject|Content-Type|X-[\w-]+|Authentication-Results|ARC-[\w-]+|Reply-To|References)"
+)
+# Three header lines in a row: the returned message's headers, when no marker announces
+# them (two are not enough: "Subject: 'x'\nDate: 'y'" is a preamble in lhost-x6).
 _HEADER_BLOCK = re.compile(
-    r"^(?:Received|Return-Path|Return-path|DKIM-Signature|Message-I[dD]|MIME-Version|Date|From"
-    r"|To|Subject|Content-Type|X-[\w-]+):[^\n]*\n(?:[ \t][^\n]*\n)*"
-    r"(?:Received|Return-Path|DKIM-Signature|Message-I[dD]|MIME-Version|Date|From|To|Subject"
-    r"|Content-Type|X-[\w-]+|Authentication-Results|ARC-[\w-]+):",
+    r"^"
+    + _HEADER_NAMES
+    + r":[^\n]*\n(?:[ \t][^\n]*\n)*"
+    + _HEADER_NAMES
+    + r":[^\n]*\n(?:[ \t][^\n]*\n)*"
+    + _HEADER_NAMES
+    + r":",
     re.MULTILINE,
 )
 # Words that say whether the failure is final (seen in qmail "I've given up", Exim
@@ -60,6 +72,16 @@ _TEMPORARY = (
     "has not yet been delivered",
     "delayed",
 )
+
+_WARNING = (
+    "warning message only",
+    "this is a warning only",
+    "you do not need to resend",
+    "has been delayed",
+    "delivery delayed",
+    "still being retried",
+)
+_DELAY_SUBJECT = ("(delay)", "delayed mail", "delivery delayed", "warning: could not send")
 
 REPORT_WINDOW = 20000
 """The longest report read: beyond it is a quoted message or garbage (15 MB bodies exist)."""
@@ -93,20 +115,33 @@ def report_region(mail: Mail, layout: Layout | None = None) -> str:
         if match:
             begin = match.start()
     window = begin + REPORT_WINDOW
-    ends = [
-        m.start()
-        for m in (
-            END_OF_REPORT.search(text, begin, window),
-            _HEADER_BLOCK.search(text, begin, window),
-        )
-        if m
-    ]
+    ends = list(_report_ends(mail, begin))
     if layout is not None and layout.end is not None:
         match = layout.end.search(text, begin, window)
         if match:
             ends.append(match.start())
     ends = [e for e in ends if e > begin]
     return text[begin : min(ends)] if ends else text[begin:window]
+
+
+def _report_ends(mail: Mail, begin: int) -> tuple[int, ...]:
+    """Where the returned message may start after `begin` (cached: several layouts ask)."""
+    key = ("report-ends", begin)
+    cached = mail.cache.get(key)
+    if cached is None:
+        text = mail.body
+        window = begin + REPORT_WINDOW
+        # The markers are searched in lower case without IGNORECASE (several times
+        # faster); positions carry over unless lower-casing changed the length.
+        lower = text[:window].lower()
+        marker = (
+            _END_LOWER.search(lower, begin, window)
+            if len(lower) == min(len(text), window)
+            else END_OF_REPORT.search(text, begin, window)
+        )
+        block = _HEADER_BLOCK.search(text, begin, window)
+        cached = mail.cache[key] = tuple(m.start() for m in (marker, block) if m)
+    return cached  # type: ignore[return-value]
 
 
 def read_layout(mail: Mail, layout: Layout) -> list[Found] | None:
@@ -117,7 +152,28 @@ def read_layout(mail: Mail, layout: Layout) -> list[Found] | None:
     if not any(marker in top for marker in layout.detect):
         return None
     region = report_region(mail, layout)
-    return read_anchors(region, layout.anchors, layout.max_paragraphs, mail.own_addresses)
+    found = read_anchors(region, layout.anchors, layout.max_paragraphs, mail.own_addresses)
+    return mark_delays(mail, found)
+
+
+def mark_delays(mail: Mail, found: list[Found] | None) -> list[Found] | None:
+    """Mark text-report recipients ``delayed`` when the report is only a warning.
+
+    Seen in Exim ("Warning: message ... delayed"), Sendmail ("Warning: could
+    not send message for past 4 hours"), Zoho ("THIS IS A WARNING MESSAGE
+    ONLY") and Gmail ("Delivery to the following recipient has been delayed").
+    """
+    if not found:
+        return found
+    top = mail.top_lower
+    subject = mail.subject.lower()
+    warning = any(word in top for word in _WARNING) or any(
+        word in subject for word in _DELAY_SUBJECT
+    )
+    if warning and not any(word in top for word in _PERMANENT):
+        for item in found:
+            item.action = item.action or "delayed"
+    return found
 
 
 def read_anchors(
@@ -164,7 +220,21 @@ def _read_matches(region: str, matches: list[re.Match[str]], max_paragraphs: int
                 found[key].diagnostic = diagnostic
             continue
         found[key] = Found(recipient=address, diagnostic=diagnostic, permanent=permanent)
+    _borrow_lone_code(region, list(found.values()))
     return list(found.values())
+
+
+def _borrow_lone_code(region: str, found: list[Found]) -> None:
+    # "Could not be delivered because of\n\n550 5.1.1 User unknown\n\nThe following
+    # recipients were affected:\n  addr" (MailMarshal): the reason comes before the
+    # list. When the report has exactly one paragraph with a code, it is everyone's.
+    lacking = [item for item in found if not has_code(item.diagnostic or "")]
+    if not lacking:
+        return
+    coded = [p.strip() for p in re.split(r"\n[ \t]*\n", region) if has_code(p)]
+    if len(coded) == 1:
+        for item in lacking:
+            item.diagnostic = coded[0] if not item.diagnostic else f"{item.diagnostic} {coded[0]}"
 
 
 def _diagnostic(lead: str, rest: str, max_paragraphs: int) -> str | None:

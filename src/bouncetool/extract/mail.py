@@ -52,7 +52,12 @@ class Mail:
     _subject: str | None = None
     _body: str | None = None
     _parts: list[Entity] | None = None
-    _cache: dict[str, object] = field(default_factory=dict)
+    _cache: dict[object, object] = field(default_factory=dict)
+
+    @property
+    def cache(self) -> dict[object, object]:
+        """Per-message memo for values several records of one message share."""
+        return self._cache
 
     @property
     def headers(self) -> Headers:

@@ -108,7 +108,7 @@ _REMOTE_HOST = re.compile(
 
 def find_remote_mta(text: str | None) -> str | None:
     """The remote server's host name in a diagnostic ("host mx.example.org[192.0.2.1]"), or None."""
-    if not text:
+    if not text or "[" not in text:
         return None
     match = _REMOTE_HOST.search(text)
     return match.group(1).lower() if match else None

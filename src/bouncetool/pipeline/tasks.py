@@ -15,7 +15,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from bouncetool.model import Problem, RawMessage
-from bouncetool.sources import STDIN, SourceFile, iter_file, iter_files, iter_messages
+from bouncetool.sources import (
+    STDIN,
+    SourceFile,
+    is_mailbox_url,
+    iter_file,
+    iter_files,
+    iter_messages,
+)
 from bouncetool.sources.probe import file_compression
 from bouncetool.sources.ranges import MboxRange, mbox_ranges
 
@@ -62,8 +69,9 @@ Task = FilesTask | RangeTask | MessagesTask
 def plan(specs: Sequence[str]) -> Iterator[Task | Problem]:
     """The tasks for reading every source in `specs`, in order; Problems for unlistable folders."""
     for spec in specs:
-        if spec == STDIN:
-            yield from _message_tasks(iter_messages(STDIN))
+        if spec == STDIN or is_mailbox_url(spec):
+            # Read in order, here: a pipe once, a mailbox over one connection.
+            yield from _message_tasks(iter_messages(spec))
         else:
             yield from _file_tasks(iter_files(spec))
 

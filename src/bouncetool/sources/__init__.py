@@ -14,6 +14,9 @@ What a spec means:
 - a file, plain or compressed with gzip, bzip2 or xz (recognised by its first
   bytes): an mbox when it starts with a ``From `` line, else one message. An
   empty (or blank) file holds no message.
+- ``imap://user@host[:port]/FOLDER`` or ``imaps://...``: the folder's unseen
+  messages, numbered by UID, read without marking them (see `bouncetool.imap`;
+  the password comes from ``BOUNCETOOL_IMAP_PASSWORD``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from bouncetool.errors import SourceError
 from bouncetool.model import Problem, RawMessage
 from bouncetool.sources import mbox
 from bouncetool.sources.folders import SourceFile, iter_files
@@ -40,6 +44,7 @@ STDIN = "-"
 __all__ = [
     "STDIN",
     "SourceFile",
+    "is_mailbox_url",
     "iter_file",
     "iter_files",
     "iter_messages",
@@ -56,11 +61,29 @@ def iter_messages(spec: str, *, stdin: BinaryIO | None = None) -> Iterator[RawMe
     if spec == STDIN:
         yield from iter_stream(STDIN, stdin if stdin is not None else sys.stdin.buffer)
         return
+    if is_mailbox_url(spec):
+        yield from _iter_mailbox(spec)
+        return
     for found in iter_files(spec):
         if isinstance(found, Problem):
             yield found
         else:
             yield from iter_file(found.path)
+
+
+def is_mailbox_url(spec: str) -> bool:
+    """True when `spec` is an ``imap://`` or ``imaps://`` URL rather than a path."""
+    return spec[:8].lower().startswith(("imap://", "imaps://"))
+
+
+def _iter_mailbox(url: str) -> Iterator[RawMessage | Problem]:
+    # imaplib and ssl load only when a mailbox is read: classify starts fast.
+    from bouncetool.imap import iter_imap  # noqa: PLC0415
+
+    try:
+        yield from iter_imap(url)
+    except SourceError as error:
+        yield Problem(url, None, str(error).removeprefix(f"{url}: "))
 
 
 def iter_file(name: str) -> Iterator[RawMessage | Problem]:

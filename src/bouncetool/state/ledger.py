@@ -3,7 +3,10 @@
 One writer at a time, any number of readers: the file is in WAL mode, every
 write is a short ``BEGIN IMMEDIATE`` transaction, and a writer that finds the
 file locked waits (``busy_timeout``) instead of failing. A process killed in
-the middle of a write leaves the last committed state.
+the middle of a write leaves the last committed state. (``synchronous=NORMAL``:
+in WAL mode that survives any crash of the process; a power cut may lose the
+last transactions but never corrupts the file, and ingesting again restores
+them, because ingest is idempotent.)
 
 What is kept (see `bouncetool.policy` for why): every stored event until it
 expires by retention; complaints and hard bounces until forgotten or reset by
@@ -220,13 +223,16 @@ class Ledger:
         moment = aware(now) if now else datetime.now(UTC)
         with self._guard("read statuses"):
             frozen = self._frozen()
-            rows = self._conn.execute(sql.SELECT_EVENTS_BY_ADDRESS)
-            statuses: dict[str, AddressStatus] = {}
-            for address, group in itertools.groupby(rows, key=lambda row: row[1]):
-                events = [event_from_row(row) for row in group]
-                status = decide(events, rules, moment, frozen.pop(address, None))
-                if status is not None:
-                    statuses[address] = status
+            # grouping in a dict beats ORDER BY address: a full scan, no index walk
+            grouped: dict[str, list[Event]] = {}
+            for row in self._conn.execute(sql.SELECT_EVENTS):
+                event = event_from_row(row)
+                grouped.setdefault(event.address, []).append(event)
+        statuses: dict[str, AddressStatus] = {}
+        for address, events in grouped.items():
+            status = decide(events, rules, moment, frozen.pop(address, None))
+            if status is not None:
+                statuses[address] = status
         for address, escalation in frozen.items():
             status = decide((), rules, moment, escalation)
             if status is not None:
@@ -236,7 +242,6 @@ class Ledger:
     def error_addresses(
         self,
         policy: Policy | None = None,
-        *,
         since: datetime | None = None,
         kinds: Collection[Kind] | None = None,
         now: datetime | None = None,
@@ -281,7 +286,14 @@ class Ledger:
                 rows = kept
             last = conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
             before = conn.total_changes
-            conn.executemany(sql.UPSERT_EVENT, rows)
+            try:
+                conn.executemany(sql.UPSERT_EVENT, rows)
+            except UnicodeEncodeError:
+                # A lone surrogate (undecodable bytes kept by the parser) cannot go into
+                # SQLite's UTF-8; store it as U+FFFD. Rows already inserted by the failed
+                # attempt meet themselves again as unchanged duplicates.
+                rows = [tuple(map(_storable, row)) for row in rows]
+                conn.executemany(sql.UPSERT_EVENT, rows)
             changes = conn.total_changes - before
             new = conn.execute("SELECT count(*) FROM events WHERE id > ?", (last,)).fetchone()[0]
         counts["new"] += new
@@ -375,3 +387,10 @@ class Ledger:
             raise StateError(f"{self.path}: cannot {doing} ({error})") from error
         except sqlite3.DatabaseError as error:
             raise StateError(f"{self.path}: cannot {doing} ({error})") from error
+
+
+def _storable(value: Any) -> Any:
+    """`value`, with any lone surrogate in a text replaced so SQLite can store it."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return value

@@ -88,13 +88,17 @@ _normalise = functools.lru_cache(maxsize=1 << 16)(normalise_address)
 
 
 def fingerprint(record: Record) -> str:
-    """The identity of one bounced recipient of one message.
+    """The identity of one bounce of one recipient of one message.
 
     The original Message-ID (else a hash of what the bounce says) + the
-    normalised recipient + the extractor's kind: a message read twice, from
-    any file, gives the same fingerprint; a delay notice and the final
-    failure for the same message do not. The verdict's kind is left out so
-    that re-reading with a changed rule table updates the verdict in place.
+    bounce's own date + the normalised recipient + the extractor's kind. A
+    bounce read twice, from any file, gives the same fingerprint; a delay
+    notice and the final failure for the same message do not, and neither do
+    two bounces of a message re-sent with the same Message-ID on another day
+    (some mailers re-send that way: each bounce must count). The verdict's
+    kind is left out so that re-reading with a changed rule table updates the
+    verdict in place. The date is the one the bounce carries, never the
+    read-time fallback, so an undated bounce is the same on every read.
     """
     bounce = record.bounce
     if bounce.original_message_id and bounce.original_message_id.strip("<> \t"):
@@ -103,8 +107,19 @@ def fingerprint(record: Record) -> str:
         content = "\x1f".join(str(getattr(bounce, name) or "") for name in _CONTENT_FIELDS)
         identity = "content:" + hashlib.sha256(content.encode("utf-8", "surrogatepass")).hexdigest()
     recipient = _normalise(bounce.recipient or "")
-    key = "\x1e".join((identity, recipient, str(bounce.kind)))
+    key = "\x1e".join((identity, _date_key(bounce.date), recipient, str(bounce.kind)))
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _date_key(text: str | None) -> str:
+    """One spelling per instant (``Z`` or ``+00:00``, any offset), else the text as given."""
+    if not text:
+        return ""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return text.strip()
+    return aware(moment).astimezone(UTC).isoformat()
 
 
 def bounce_date(text: str | None, now: datetime) -> datetime:
@@ -167,6 +182,14 @@ def record_row(record: Record, now: datetime, read_at: str) -> tuple[Any, ...]:
     )
 
 
+# Reading every event back is the hot path of `address_statuses`: look enums up in
+# plain dicts and parse each distinct read time once (a whole batch shares one).
+_KINDS = {kind.value: kind for kind in Kind}
+_BLAMES: dict[str | None, Blame | None] = {blame.value: blame for blame in Blame}
+_BLAMES[None] = None
+_read_time = functools.lru_cache(maxsize=1024)(datetime.fromisoformat)
+
+
 def event_from_row(row: tuple[Any, ...]) -> Event:
     """The `Event` of a row selected with `EVENT_SELECT`."""
     (fp, address, domain, kind, reason, category, blame, rule, status, reply_code) = row[:10]
@@ -175,17 +198,17 @@ def event_from_row(row: tuple[Any, ...]) -> Event:
         fingerprint=fp,
         address=address,
         domain=domain,
-        kind=Kind(kind),
+        kind=_KINDS[kind],
         reason=reason,
         category=category,
-        blame=Blame(blame) if blame else None,
+        blame=_BLAMES[blame or None],
         rule=rule,
         status=status,
         reply_code=reply_code,
         diagnostic=diagnostic,
         campaign=campaign,
         bounced_at=datetime.fromisoformat(bounced_at),
-        read_at=datetime.fromisoformat(read_at),
+        read_at=_read_time(read_at),
         source=source,
         explanation_cs=expl_cs,
         explanation_en=expl_en,

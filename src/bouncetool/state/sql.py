@@ -37,7 +37,6 @@ SELECT_EVENTS_SINCE = f"{SELECT_EVENTS} WHERE bounced_ts >= ? ORDER BY bounced_t
 
 SELECT_EVENTS_IN_ORDER = f"{SELECT_EVENTS} ORDER BY bounced_ts, id"
 
-SELECT_EVENTS_BY_ADDRESS = f"{SELECT_EVENTS} ORDER BY address"
 
 SELECT_PICKED_EVENTS = (
     f"SELECT e.id, {', '.join('e.' + c.strip() for c in EVENT_SELECT.split(','))}"  # noqa: S608
