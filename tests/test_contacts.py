@@ -209,7 +209,7 @@ class TestCleanChecks:
         path.write_bytes(b"name,email\nA,a@gmial.com\nB,not an address\nC,c@seznam.cz\nD,\n")
 
         def check(address: str) -> str | None:
-            return None if "@" in address else "no @"
+            return None if "@" in address else "empty" if not address else "no @"
 
         def suggest(address: str) -> str | None:
             return address.replace("gmial", "gmail") if "gmial" in address else None
@@ -219,7 +219,7 @@ class TestCleanChecks:
             statuses(status("a@gmial.com")),
             CleanOptions(check_syntax=check, suggest=suggest),
         )
-        assert path.read_bytes() == b"name,email\nC,c@seznam.cz\nD,\n"
+        assert path.read_bytes() == b"name,email\nC,c@seznam.cz\n"
         rows = records(tmp_path / "list.removed.csv")
         assert rows[1][1:] == [
             "a@gmial.com",
@@ -237,7 +237,8 @@ class TestCleanChecks:
             "invalid-recipient",
             "The address is not valid: no @",
         ]
-        assert summary.by_reason == {("hard", "userunknown"): 1, ("invalid", "syntax"): 1}
+        assert rows[3][1:3] == ["", "syntax"]  # an empty cell is no address either
+        assert summary.by_reason == {("hard", "userunknown"): 1, ("invalid", "syntax"): 2}
 
     def test_dns(self, tmp_path: Path) -> None:
         path = tmp_path / "list.csv"

@@ -232,8 +232,9 @@ class Triage:
     def _syntax(self, batch: Batch, keys: list[bytes], exits: dict[int, Exit]) -> None:
         if self.check_syntax is None:
             return
-        for index, key in enumerate(keys):
-            if index in exits or not key:
+        for index in range(len(keys)):
+            # An empty cell is no address either (the check says so); a blank line is no row.
+            if index in exits or index in batch.blank:
                 continue
             address = self.address(batch, index)
             problem = self.check_syntax(address)
