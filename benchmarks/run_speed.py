@@ -23,13 +23,13 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(PROJECT), str(PROJECT / "src")]
 
+from bouncetool.runner import run  # noqa: E402
 from tests.imapserver import PASSWORD, start_dovecot  # noqa: E402
 from tests.mailfactory import dsn  # noqa: E402
 from tests.runsetup import make_workspace  # noqa: E402
 
 from bouncetool.config import load_config  # noqa: E402  (after the path is set)
 from bouncetool.imap import ImapMailbox, ImapSettings, parse_imap_url  # noqa: E402
-from bouncetool.runner import run  # noqa: E402
 
 
 def main() -> None:
