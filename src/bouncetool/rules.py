@@ -47,6 +47,10 @@ _ID = re.compile(
     r"(?=(?:[^\d]{0,60}\d){4})(?=[\d._-]{0,60}[a-z])(?!.{0,60}\.\.)[a-z0-9._-]{8,60}\Z"
 ).match
 _PUNCT = "<>()[]{}\"',;:."
+# A multi-line SMTP reply folded into one line repeats its code on every line: Gmail's
+# "550-5.7.1 [...] Messages with multiple 550 5.7.1 addresses in From: header". The
+# repeats after the first are dropped so that the wording reads as one sentence again.
+_FIRST_CODE = re.compile(r"\b([245]\d\d)[ -]([245]\.\d{1,3}\.\d{1,3})\b").search
 
 _NON_FAILURE = frozenset({Kind.COMPLAINT, Kind.AUTO_REPLY, Kind.DELIVERED, Kind.NOT_BOUNCE})
 _SHIPPED = "rules.toml"
@@ -183,7 +187,19 @@ def _fold_and_mask(diagnostic: str) -> str:
             if masked == word and _ID(word.strip(_PUNCT)):
                 masked = word.replace(word.strip(_PUNCT), "id")
             words[index] = masked
-    return " ".join(words)
+    return _drop_repeated_code(" ".join(words))
+
+
+def _drop_repeated_code(text: str) -> str:
+    """`text` without the repeats of its first reply and status code (continuation lines)."""
+    first = _FIRST_CODE(text)
+    if first is None:
+        return text
+    reply, status = first.groups()
+    head, rest = text[: first.end()], text[first.end() :] + " "
+    for separator in (" ", "-"):
+        rest = rest.replace(f" {reply}{separator}{status} ", " ")
+    return head + rest[:-1]
 
 
 def _tier(rule: Rule) -> tuple[int, int]:
