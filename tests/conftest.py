@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from tests.imapserver import dovecot, imap_server  # noqa: F401  (a real Dovecot for IMAP tests)
 from tests.support import corpus_dir
+
+# CI explores the same examples on every run, so a build fails for a change and
+# never for a dice roll; on a developer's machine Hypothesis keeps exploring.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")

@@ -240,3 +240,24 @@ class TestStartup:
         imported = {line.split("|")[-1].strip().split(".")[0] for line in done.stderr.splitlines()}
         assert "bouncetool" in imported
         assert not imported & {"pandas", "numpy", "dns"}
+
+
+class TestSave:
+    """`classify --save` prints the records and stores them in the ledger, each message once."""
+
+    def test_saved_records_are_in_the_ledger_once(self, tmp_path: Path) -> None:
+        from bouncetool.state import Ledger
+
+        state = tmp_path / "ledger.sqlite3"
+        example = PROJECT / "examples" / "bounces.mbox"
+        first = run_cli(["classify", example, "--save", "--state", state, "--format", "jsonl"])
+        again = run_cli(["classify", example, "--save", "--state", state, "--format", "csv"])
+        assert first.exit_code == again.exit_code == 0
+        printed = [json.loads(line) for line in first.stdout.splitlines()]
+        assert any(row["kind"] == "hard" for row in printed)
+        assert "0 new" in again.stderr
+        assert len(list(csv.DictReader(io.StringIO(again.stdout)))) == len(printed)
+        with Ledger.open(state) as ledger:
+            stored = {event.address for event in ledger.events()}
+        assert "jan.novak@seznam.cz" in stored
+        assert first.stderr.count(" new") == 1

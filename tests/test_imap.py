@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bouncetool import imap
 from bouncetool.errors import ConfigError, SourceError
 from bouncetool.imap import (
     AfterRead,
@@ -26,7 +27,7 @@ from bouncetool.model import Problem, RawMessage
 from bouncetool.sources import iter_messages
 from tests.imapserver import PASSWORD, DovecotServer
 from tests.mailfactory import dsn, plain_message
-from tests.support import run_cli
+from tests.support import PROJECT, run_cli
 
 
 def settings_for(
@@ -190,6 +191,40 @@ class TestReading:
         with ImapMailbox(settings_for(imap_server)) as box:
             assert [m.number for m in box.iter_messages()] == uids
 
+    def test_oversized_message_is_a_problem_and_never_fetched(
+        self, imap_server: DovecotServer, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        small = imap_server.append(dsn("jan@example.cz"))
+        big = imap_server.append(
+            dsn("eva@example.cz", also=[f"x{n}@example.cz" for n in range(30)])
+        )
+        limit = len(dsn("jan@example.cz")) + 10
+        monkeypatch.setattr(imap, "MAX_MESSAGE_BYTES", limit)
+        with ImapMailbox(settings_for(imap_server)) as box:
+            got = list(box.iter_messages())
+        assert [type(item) for item in got] == [RawMessage, Problem], got
+        assert got[0].number == small
+        assert isinstance(got[1], Problem)
+        expected = f"message larger than {limit:,} bytes: skipped"
+        assert (got[1].message, got[1].error) == (big, expected)
+
+    def test_batches_are_bounded_by_bytes(
+        self, imap_server: DovecotServer, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        uids = imap_server.append_all(dsn(f"u{n}@example.cz") for n in range(7))
+        monkeypatch.setattr(imap, "FETCH_BYTES", 3 * len(dsn("u0@example.cz")))
+        fetched: list[int] = []
+        real = ImapMailbox._fetch
+
+        def spy(self: ImapMailbox, batch: list[int]) -> object:
+            fetched.append(len(batch))
+            return real(self, batch)
+
+        monkeypatch.setattr(ImapMailbox, "_fetch", spy)
+        with ImapMailbox(settings_for(imap_server)) as box:
+            assert [m.number for m in box.iter_messages()] == uids
+        assert fetched == [3, 3, 1]
+
     def test_iter_imap_reads_a_bare_url(self, imap_server: DovecotServer) -> None:
         uid = imap_server.append(dsn("jan@example.cz"))
         assert [m.number for m in iter_imap(imap_server.url())] == [uid]
@@ -299,6 +334,22 @@ class TestAsASource:
         (problem,) = iter_messages("imap://u@127.0.0.1:1/INBOX")
         assert isinstance(problem, Problem)
         assert problem.describe().startswith("imap://u@127.0.0.1:1/INBOX: cannot connect")
+
+    def test_same_records_as_from_the_file(self, imap_server: DovecotServer) -> None:
+        example = PROJECT / "examples" / "bounces.mbox"
+        messages = [m for m in iter_messages(str(example)) if isinstance(m, RawMessage)]
+        imap_server.append_all(message.data for message in messages)
+        env = {"BOUNCETOOL_IMAP_PASSWORD": PASSWORD}
+        from_file = run_cli(["classify", example, "--format", "jsonl"], env=env)
+        from_imap = run_cli(["classify", imap_server.url(), "--format", "jsonl"], env=env)
+        assert from_imap.exit_code == from_file.exit_code == 0, from_imap.stderr
+
+        def records(output: str) -> list[dict[str, object]]:
+            found = [json.loads(line) for line in output.splitlines()]
+            return [{k: v for k, v in r.items() if k not in ("source", "message")} for r in found]
+
+        assert len(messages) > 5
+        assert records(from_imap.stdout) == records(from_file.stdout)
 
     def test_classify_reads_without_marking(self, imap_server: DovecotServer) -> None:
         uids = imap_server.append_all([dsn("jan@example.cz"), dsn("eva@example.cz")])

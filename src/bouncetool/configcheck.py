@@ -38,6 +38,11 @@ def warnings(config: Config) -> Iterator[str]:
         if settings.password_file is not None:
             if not os.access(settings.password_file, os.R_OK):
                 yield f"{source.spec}: password file {settings.password_file} is not readable"
+            elif settings.password_file.stat().st_mode & 0o077:
+                yield (
+                    f"{source.spec}: password file {settings.password_file} can be read by "
+                    f"others; chmod 600 it"
+                )
         elif not os.environ.get(settings.password_env):
             how = "" if settings.password_env != DEFAULT_PASSWORD_ENV else " (the default)"
             yield (

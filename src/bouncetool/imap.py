@@ -31,11 +31,14 @@ from types import TracebackType
 from urllib.parse import unquote, urlsplit
 
 from bouncetool.errors import ConfigError, SourceError
-from bouncetool.model import RawMessage
+from bouncetool.model import Problem, RawMessage
+from bouncetool.sources import mbox
 
 DEFAULT_PASSWORD_ENV = "BOUNCETOOL_IMAP_PASSWORD"  # noqa: S105  (the variable's name, not a secret)
 SCHEMES = {"imap": 143, "imaps": 993}
-FETCH_BATCH = 50  # messages per UID FETCH: bounded memory, few round trips
+FETCH_BATCH = 50  # messages per UID FETCH: few round trips ...
+FETCH_BYTES = 2 << 20  # ... and at most this much mail held at once
+MAX_MESSAGE_BYTES = mbox.MAX_MESSAGE_BYTES  # larger messages are skipped, as in files
 
 
 def is_imap_url(spec: str) -> bool:
@@ -298,17 +301,52 @@ class ImapMailbox:
         first = data[0] if data else b""
         return sorted(int(uid) for uid in first.split()) if isinstance(first, bytes) else []
 
-    def iter_messages(self, uids: Sequence[int] | None = None) -> Iterator[RawMessage]:
-        """Each message as a `RawMessage` numbered by its UID; BODY.PEEK moves no flag."""
+    def iter_messages(self, uids: Sequence[int] | None = None) -> Iterator[RawMessage | Problem]:
+        """Each message as a `RawMessage` numbered by its UID; BODY.PEEK moves no flag.
+
+        Sizes are asked first, so memory stays bounded: bodies come in batches
+        of at most `FETCH_BATCH` messages or `FETCH_BYTES`, and a message over
+        `MAX_MESSAGE_BYTES` is a `Problem`, never fetched (and never marked read).
+        """
         wanted = self.search() if uids is None else list(uids)
-        for start in range(0, len(wanted), FETCH_BATCH):
-            batch = wanted[start : start + FETCH_BATCH]
-            bodies = _bodies(self._command("FETCH", sequence_set(batch), "(UID BODY.PEEK[])"))
-            for uid in batch:
-                data = bodies.get(uid)
-                # No body: another client expunged it after our SEARCH; nothing to read.
-                if data is not None:
-                    yield RawMessage(source=self.url, number=uid, data=data)
+        sizes = self._sizes(wanted)
+        batch: list[int] = []
+        batch_bytes = 0
+        for uid in wanted:
+            size = sizes.get(uid)
+            if size is None:
+                continue  # expunged by another client after our SEARCH: nothing to read
+            too_large = size > MAX_MESSAGE_BYTES
+            full = len(batch) >= FETCH_BATCH or batch_bytes + size > FETCH_BYTES
+            if batch and (too_large or full):  # what came before goes first: UID order
+                yield from self._fetch(batch)
+                batch, batch_bytes = [], 0
+            if too_large:
+                limit = _size(MAX_MESSAGE_BYTES)
+                yield Problem(self.url, uid, f"message larger than {limit}: skipped")
+                continue
+            batch.append(uid)
+            batch_bytes += size
+        if batch:
+            yield from self._fetch(batch)
+
+    def _sizes(self, uids: Sequence[int]) -> dict[int, int]:
+        sizes: dict[int, int] = {}
+        for start in range(0, len(uids), 500):
+            part = sequence_set(uids[start : start + 500])
+            for item in self._command("FETCH", part, "(UID RFC822.SIZE)"):
+                text = item if isinstance(item, bytes) else b""
+                uid, size = _FETCH_UID.search(text), _FETCH_SIZE.search(text)
+                if uid and size:
+                    sizes[int(uid.group(1))] = int(size.group(1))
+        return sizes
+
+    def _fetch(self, batch: Sequence[int]) -> Iterator[RawMessage]:
+        bodies = _bodies(self._command("FETCH", sequence_set(batch), "(UID BODY.PEEK[])"))
+        for uid in batch:
+            data = bodies.get(uid)
+            if data is not None:  # None: expunged meanwhile
+                yield RawMessage(source=self.url, number=uid, data=data)
 
     def settle(self, uids: Iterable[int], uidvalidity: int) -> int:
         """Apply the configured after-read action to `uids`; returns how many were handled.
@@ -380,7 +418,7 @@ class ImapMailbox:
             self._command("EXPUNGE", uid_set)
 
 
-def iter_imap(url: str) -> Iterator[RawMessage]:
+def iter_imap(url: str) -> Iterator[RawMessage | Problem]:
     """Read the unseen messages of the mailbox `url` without changing anything.
 
     For ``classify`` and other one-off reads: the password comes from
@@ -433,6 +471,7 @@ def encode_modified_utf7(text: str) -> str:
 
 
 _FETCH_UID = re.compile(rb"\bUID (\d+)")
+_FETCH_SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
 
 
 def _bodies(data: list[object]) -> dict[int, bytes]:
@@ -449,6 +488,10 @@ def _bodies(data: list[object]) -> dict[int, bytes]:
         if match is not None and isinstance(body, bytes):
             bodies[int(match.group(1))] = body
     return bodies
+
+
+def _size(limit: int) -> str:
+    return f"{limit >> 20} MB" if limit >= 1 << 20 else f"{limit:,} bytes"
 
 
 def _describe(error: BaseException) -> str:

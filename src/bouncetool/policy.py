@@ -111,7 +111,11 @@ def settle(
         soft = _counted(ordered, reset, Kind.SOFT)
         window = escalation_window(soft, policy)
         if window and any(e.fingerprint in gone for e in window):
-            frozen = _escalated(window, soft, policy)
+            # Only the window and what follows are the frozen escalation's evidence:
+            # soft bounces before it may already have been pruned by an earlier
+            # run, and counting them would make the status depend on that.
+            evidence = [e for e in soft if e.bounced_at >= window[0].bounced_at]
+            frozen = _escalated(window, evidence, policy)
     live = tuple(e for e in ordered if e.fingerprint not in gone)
     return Settled(live, expired, frozen)
 

@@ -18,15 +18,16 @@ from typing import TYPE_CHECKING, TextIO, TypeVar
 
 import typer
 
-from bouncetool.atomicfile import atomic_text_writer
+from bouncetool.atomicwrite import atomic_text_writer
 from bouncetool.cli.app import app
+from bouncetool.cli.ledger import STATE_OPTION, describe_ingest
 from bouncetool.cli.terminal import interactive, stderr
 from bouncetool.errors import BounceToolError
 from bouncetool.language import resolve_lang
 from bouncetool.model import Lang, Problem, Record
 from bouncetool.pipeline import Encoded, iter_encoded, iter_records
 from bouncetool.render import LineEncoder, OutputFormat, render, write_lines
-from bouncetool.rules import load_table
+from bouncetool.rules import RuleTable, load_table
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -74,6 +75,10 @@ def classify(
         exists=True,
         dir_okay=False,
     ),
+    save: bool = typer.Option(
+        False, "--save", help="Also store the verdicts in the ledger (as `bouncetool ingest`)."
+    ),
+    state: Path | None = STATE_OPTION,
 ) -> None:
     """Extract every bounced recipient from SOURCE... and classify it.
 
@@ -86,7 +91,9 @@ def classify(
     tally = _Tally()
     try:
         with _progress(tally, form, output) as progress, _output(output) as stream:
-            if form is OutputFormat.TABLE:
+            if save:
+                _classify_and_save(sources, table, workers, state, form, language, stream, tally)
+            elif form is OutputFormat.TABLE:
                 records = tally.passing(iter_records(sources, table=table, workers=workers))
                 render(progress.track(records), form, stream, language)
             else:
@@ -100,6 +107,49 @@ def classify(
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     if tally.problems:
         raise typer.Exit(1)
+
+
+def _classify_and_save(
+    sources: list[str],
+    table: RuleTable,
+    workers: int | None,
+    state: Path | None,
+    form: OutputFormat,
+    language: Lang,
+    stream: TextIO,
+    tally: _Tally,
+) -> None:
+    """Classify as usual and store every record in the ledger on the way past.
+
+    The ledger pulls the records; each one is written out as it passes (a
+    table, which needs every row first, is drawn once the ledger has them).
+    """
+    from bouncetool.state import Ledger
+
+    records = tally.passing(iter_records(sources, table=table, workers=workers))
+    with Ledger.open(state) as ledger:
+        if form is OutputFormat.TABLE:
+            rows: list[Record] = []
+            summary = ledger.ingest(_kept(records, rows))
+            render(rows, form, stream, language)
+        else:
+            encoder = LineEncoder(form, language)
+            stream.write(encoder.header())
+            summary = ledger.ingest(_written(records, encoder, stream))
+        where = ledger.path
+    stderr().print(describe_ingest(summary, tally.problems, where), markup=False, highlight=False)
+
+
+def _kept(records: Iterable[Record], rows: list[Record]) -> Iterator[Record]:
+    for record in records:
+        rows.append(record)
+        yield record
+
+
+def _written(records: Iterable[Record], encoder: LineEncoder, stream: TextIO) -> Iterator[Record]:
+    for record in records:
+        stream.write(encoder(record))
+        yield record
 
 
 def _default_format(output: Path | None) -> OutputFormat:

@@ -62,7 +62,7 @@ def ingest(
         with _progress() as track:
             summary = ledger.ingest(track(_records(items, problems)))
         where = ledger.path
-    stderr().print(_describe(summary, len(problems), where), markup=False, highlight=False)
+    stderr().print(describe_ingest(summary, len(problems), where), markup=False, highlight=False)
     if problems:
         raise typer.Exit(1)
 
@@ -152,7 +152,7 @@ def _progress() -> Iterator[Callable[[Iterable[Record]], Iterator[Record]]]:
         yield track
 
 
-def _describe(summary: IngestSummary, problems: int, where: Path) -> str:
+def describe_ingest(summary: IngestSummary, problems: int, where: Path) -> str:
     """The one-paragraph summary of an ingest, for people (stderr)."""
     parts = [f"{summary.new:,} new", f"{summary.duplicate:,} already in the ledger"]
     optional = (
