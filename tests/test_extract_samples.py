@@ -240,6 +240,14 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
             "reply_code": "451",
         }
     ],
+    # The reason stands above "The following recipients ...:" and the address list.
+    "reason-above-recipient-list.eml": [
+        {
+            "recipient": "martina.kucerova@mobil-operator-priklad.cz",
+            "diagnostic": "Your message was not delivered within 0 days and 4 hours."
+            " Remote host is not responding.",
+        }
+    ],
     "inline-dsn-text.eml": [
         {
             "recipient": "jana.dvorakova@tiscali.cz",

@@ -243,6 +243,12 @@ def _reason_above(text: str) -> str | None:
         lines.pop()  # the anchor's own line start
     if len(lines) > 1 and not lines[-1].strip():
         lines.pop()  # one blank line between reason and address (au EZweb)
+    if len(lines) > 1 and lines[-1].rstrip().endswith(":"):
+        # "The following recipients did not receive this message:" introduces the list;
+        # the reason is the paragraph above it (au EZweb's "not delivered within ...").
+        lines.pop()
+        if len(lines) > 1 and not lines[-1].strip():
+            lines.pop()
     above: list[str] = []
     for line in reversed(lines):
         if not line.strip() or set(line.strip()) <= set("-=*_ ") or len(above) == 3:
