@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from bouncetool import smtpcodes
 from bouncetool.extract.dates import iso_date
 from bouncetool.extract.mime import parse_headers
-from bouncetool.extract.textscan import REPLY, STATUS
+from bouncetool.extract.textscan import REPLY, STATUS, collapse
 
 
 def _standard(value: str) -> str | None:
@@ -100,3 +100,15 @@ class TestHeaders:
         assert headers.get("x-odd") == "spaced"
         assert headers.get("missing") is None
         assert headers.first_of(("X-None", "Received", "Subject")) == "one"
+
+
+class TestCollapse:
+    """collapse makes every run of white space (Unicode's too) one space, as the regex \\s+ did."""
+
+    @given(
+        st.text(
+            alphabet=st.sampled_from(["a", " ", "\t", "\n", "\xa0", "\u2028", "\x1c", "\u200b"])
+        )
+    )
+    def test_same_as_regex(self, text: str) -> None:
+        assert collapse(text) == re.sub(r"\s+", " ", text).strip()
