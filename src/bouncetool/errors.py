@@ -33,6 +33,10 @@ class ConfigError(BounceToolError):
     """A configuration file is malformed; names the file and line."""
 
 
+class OutputError(BounceToolError):
+    """An output file cannot be created (no such folder, no permission, a read-only disk)."""
+
+
 class LockHeldError(BounceToolError):
     """Another run holds the lock."""
 

@@ -42,7 +42,7 @@ from bouncetool.config import Config, ContactFile, ContactsAction, ExportConfig,
 from bouncetool.contacts import AnnotateOptions, CleanOptions, annotate, clean, sibling
 from bouncetool.dnscheck import check_domains
 from bouncetool.errorexport import ERROR_KINDS, ExportFormat, error_rows, parse_since, write_errors
-from bouncetool.errors import BounceToolError, ContactsError, SourceError
+from bouncetool.errors import BounceToolError, ContactsError, OutputError, SourceError
 from bouncetool.extract import parse_message
 from bouncetool.imap import AfterReadAction, ImapMailbox, ImapSettings
 from bouncetool.language import resolve_lang
@@ -369,7 +369,7 @@ class _Pass:
         for contact in self.config.contacts:
             try:
                 outcome = apply_contact_file(contact, statuses, self.lang)
-            except ContactsError as error:
+            except (ContactsError, OutputError) as error:
                 self.tally.problem(str(error))
                 continue
             except OSError as error:
@@ -389,6 +389,9 @@ class _Pass:
         for export in self.config.exports:
             try:
                 outcome = write_export(export, statuses, self.now, self.lang)
+            except OutputError as error:
+                self.tally.problem(str(error))
+                continue
             except (ContactsError, OSError) as error:
                 self.tally.problem(f"{export.path}: cannot write the export: {error}")
                 continue
