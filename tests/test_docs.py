@@ -118,3 +118,15 @@ class TestExampleConfig:
         result = run_cli(["config", "check", PROJECT / "examples" / "bouncetool.toml"])
         assert result.exit_code == 0, result.stderr
         assert "valid" in result.stderr
+
+
+class TestHelpOrder:
+    """`bouncetool --help` lists the commands in the order a user meets them."""
+
+    def test_order(self) -> None:
+        result = run_cli(["--help"])
+        assert result.exit_code == 0
+        names = re.findall(r"^│ ([a-z-]+) ", result.stdout, flags=re.MULTILINE)
+        wanted = ["classify", "ingest", "clean", "annotate", "export-errors", "stats", "run"]
+        assert [name for name in names if name in wanted] == wanted
+        assert names.index("run") < names.index("prune") < names.index("rules")
