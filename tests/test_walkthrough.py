@@ -233,14 +233,15 @@ class TestStats:
 
 
 class TestOutputFolderMissing:
-    """An output in a folder that does not exist is one error line, status 2, nothing written."""
+    """An output in a missing folder, or that is a folder, is one error line, status 2, no file."""
 
     @pytest.fixture(scope="class")
     def folder(self, tmp_path_factory: pytest.TempPathFactory) -> Path:
-        """The examples and a ledger that knows their bounces."""
+        """The examples, a ledger that knows their bounces, and an empty folder 'afolder/'."""
         work = tmp_path_factory.mktemp("missing-folder")
         for name in ("bounces.mbox", "contacts.csv"):
             shutil.copy(EXAMPLES / name, work / name)
+        (work / "afolder").mkdir()
         ingested = run_cli(["ingest", "bounces.mbox"], env=self.env(work), cwd=work)
         assert ingested.exit_code == 0, ingested.stderr
         return work
@@ -259,6 +260,8 @@ class TestOutputFolderMissing:
             ["clean", "contacts.csv", "--removed", "missing/removed.csv"],
             ["stats", "--html", "missing/report.html"],
             ["classify", "bounces.mbox", "--output", "missing/records.csv"],
+            ["annotate", "contacts.csv", "--output", "afolder"],
+            ["export-errors", "--output", "afolder"],
         ],
     )
     def test_one_line(self, folder: Path, args: list[str]) -> None:
@@ -266,10 +269,13 @@ class TestOutputFolderMissing:
         result = run_cli(args, env=self.env(folder), cwd=folder)
         assert result.exit_code == 2
         assert "Traceback" not in result.stderr
-        error_lines = [line for line in result.stderr.splitlines() if "missing/" in line]
+        error_lines = [
+            line for line in result.stderr.splitlines() if "missing/" in line or "afolder" in line
+        ]
         assert len(error_lines) == 1
         assert error_lines[0].startswith("bouncetool: ")
         assert sorted(p.name for p in folder.iterdir()) == before
+        assert list((folder / "afolder").iterdir()) == []
         assert (folder / "contacts.csv").read_bytes() == (EXAMPLES / "contacts.csv").read_bytes()
 
 

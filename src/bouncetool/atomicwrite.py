@@ -30,9 +30,12 @@ class AtomicFiles:
     def open(self, target: Path) -> BinaryIO:
         """A binary file that becomes `target` on commit (targets are replaced in this order).
 
-        Raises `OutputError` naming `target` when its folder does not exist or
-        cannot be written: the user's mistake, not a bug, so no traceback.
+        Raises `OutputError` naming `target` when it is a folder, or its folder
+        does not exist or cannot be written: the user's mistake, not a bug, so
+        no traceback, and found before anything is written.
         """
+        if target.is_dir():
+            raise OutputError(f"cannot write {target}: it is a folder")
         try:
             descriptor, name = tempfile.mkstemp(
                 dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
