@@ -270,6 +270,22 @@ class TestConfigCheck:
             result.stderr
         )
 
+    def test_outputs_that_cannot_be_written(self, tmp_path: Path) -> None:
+        workspace = make_workspace(tmp_path)
+        (tmp_path / "afile").write_text("not a folder")
+        (tmp_path / "afolder").mkdir()
+        text = workspace.config.read_text(encoding="utf-8")
+        text += '\n[[exports]]\npath = "afile/errors.csv"\n\n[[exports]]\npath = "afolder"\n'
+        workspace.config.write_text(text, encoding="utf-8")
+        result = run_cli(["config", "check", workspace.config])
+        assert result.exit_code == 0
+        assert lines(result.stderr)[:2] == [
+            f"bouncetool: warning: export {tmp_path / 'afile' / 'errors.csv'} cannot be "
+            f"written: {tmp_path / 'afile'} is a file, not a folder",
+            f"bouncetool: warning: export {tmp_path / 'afolder'} cannot be written: it is a folder",
+        ]
+        assert lines(result.stderr)[-1].startswith(f"{workspace.config}: valid: ")
+
     def test_password_file_readable_by_others(self, tmp_path: Path) -> None:
         secret = tmp_path / "imap-password"
         secret.write_text("x\n")
