@@ -130,3 +130,20 @@ class TestHelpOrder:
         wanted = ["classify", "ingest", "clean", "annotate", "export-errors", "stats", "run"]
         assert [name for name in names if name in wanted] == wanted
         assert names.index("run") < names.index("prune") < names.index("rules")
+
+
+class TestOptionsInTable:
+    """Each command's row in the Commands table names every option the command takes."""
+
+    def test_every_option(self) -> None:
+        table = section("Commands").splitlines()
+        root = typer.main.get_command(app)
+        missing = []
+        for path in command_paths(root):
+            command = root
+            for word in path.split()[1:]:
+                command = command.commands[word]  # type: ignore[attr-defined]
+            row = next(line for line in table if line.startswith(f"| `{path}"))
+            options = [o for p in command.params for o in p.opts if o.startswith("--")]
+            missing += [f"{path} {o}" for o in options if o != "--help" and o not in row]
+        assert not missing, missing
