@@ -100,14 +100,13 @@ class TestClean:
 
     def test_check_syntax(self, tmp_path: Path, state: Path) -> None:
         path = tmp_path / "list.csv"
-        path.write_bytes(b"email,name\nok@seznam.cz,A\nbroken..dots@seznam.cz,B\n")
+        path.write_bytes(b"email,name\nok@seznam.cz,A\nbroken..dots@seznam.cz,B\n,C\n")
         result = run_cli(["clean", path, "--state", state, "--check-syntax", "-o", tmp_path / "o"])
         assert result.exit_code == 0, result.stderr
         assert (tmp_path / "o").read_bytes() == b"email,name\nok@seznam.cz,A\n"
-        assert (
-            b"broken..dots@seznam.cz,B,syntax,invalid"
-            in (tmp_path / "list.removed.csv").read_bytes()
-        )
+        removed = (tmp_path / "list.removed.csv").read_bytes()
+        assert b"broken..dots@seznam.cz,B,syntax,invalid" in removed
+        assert b"\n,C,syntax,invalid,invalid-recipient,The address is not valid: empty" in removed
 
 
 class TestBadInput:

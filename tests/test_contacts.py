@@ -209,7 +209,7 @@ class TestCleanChecks:
         path.write_bytes(b"name,email\nA,a@gmial.com\nB,not an address\nC,c@seznam.cz\nD,\n")
 
         def check(address: str) -> str | None:
-            return None if "@" in address else "no @"
+            return None if "@" in address else "empty" if not address else "no @"
 
         def suggest(address: str) -> str | None:
             return address.replace("gmial", "gmail") if "gmial" in address else None
@@ -219,7 +219,7 @@ class TestCleanChecks:
             statuses(status("a@gmial.com")),
             CleanOptions(check_syntax=check, suggest=suggest),
         )
-        assert path.read_bytes() == b"name,email\nC,c@seznam.cz\nD,\n"
+        assert path.read_bytes() == b"name,email\nC,c@seznam.cz\n"
         rows = records(tmp_path / "list.removed.csv")
         assert rows[1][1:] == [
             "a@gmial.com",
@@ -237,7 +237,8 @@ class TestCleanChecks:
             "invalid-recipient",
             "The address is not valid: no @",
         ]
-        assert summary.by_reason == {("hard", "userunknown"): 1, ("invalid", "syntax"): 1}
+        assert rows[3][1:3] == ["", "syntax"]  # an empty cell is no address either
+        assert summary.by_reason == {("hard", "userunknown"): 1, ("invalid", "syntax"): 2}
 
     def test_dns(self, tmp_path: Path) -> None:
         path = tmp_path / "list.csv"
@@ -300,6 +301,18 @@ class TestDuplicates:
         assert found == {("JAN@SEZNAM.CZ", 4, 2), ("<eva@email.cz>", 5, 3)}
 
 
+class TestDuplicatesInPlace:
+    """An in-place clean quotes duplicates from the original, not from the cleaned list."""
+
+    def test_quoted_before_replacing(self, tmp_path: Path) -> None:
+        path = tmp_path / "list.csv"
+        path.write_bytes(b"email\ngone@seznam.cz\nx@y.cz\neva@email.cz\nEVA@email.cz\n")
+        summary = clean(path, statuses(status("gone@seznam.cz")), CleanOptions())
+        assert [(d.address, d.line, d.first_line) for d in summary.duplicate_examples] == [
+            ("EVA@email.cz", 5, 4)
+        ]
+
+
 class TestBadInput:
     """Bad files raise one error naming file and line, and nothing is written."""
 
@@ -317,6 +330,14 @@ class TestBadInput:
 
 class TestAnnotate:
     """annotate keeps every row byte for byte and appends the bounce columns."""
+
+    def test_delivery_notice_is_ok(self, tmp_path: Path) -> None:
+        path = copy("excel-cs-cp1250.csv", tmp_path)
+        delivered = status("jan.novak@seznam.cz", Kind.DELIVERED, suppressed=False, count=0)
+        summary = annotate(path, statuses(delivered), AnnotateOptions())
+        assert summary.by_status == {"ok": 6}
+        row = records(tmp_path / "excel-cs-cp1250.annotated.csv")[1]
+        assert row[5:10] == ["ok", "delivered", "userunknown", "mailbox-full", "0"]
 
     def test_excel(self, tmp_path: Path) -> None:
         path = copy("excel-cs-cp1250.csv", tmp_path)
@@ -354,6 +375,38 @@ class TestAnnotate:
         )
         assert lines[2].startswith(b'"Zuzana","Hor\xc3\xa1kov\xc3\xa1"')
         assert lines[2].endswith(b',"ok","","","","0","",""')
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            b"email;n\r\na@b.cz;1\r\njan@seznam.cz;2\r\nc@d.cz;3",  # no line end at the end
+            b"email;n\r\na@b.cz;1\njan@seznam.cz;2\r\nc@d.cz;3\n",  # mixed line ends
+            b"email;n\na@b.cz;1\n\njan@seznam.cz;2\nc@d.cz;3\n",  # a blank line
+        ],
+        ids=["no-final-line-end", "mixed-line-ends", "blank-line"],
+    )
+    def test_line_ends_kept(self, tmp_path: Path, body: bytes) -> None:
+        path = tmp_path / "list.csv"
+        path.write_bytes(body)
+        annotate(path, statuses(status("jan@seznam.cz")))
+        out = (tmp_path / "list.annotated.csv").read_bytes()
+        plain = b";ok;;;;0;;"
+        expected = []
+        for line in body.splitlines(keepends=True):
+            content = line.rstrip(b"\r\n")
+            ending = line[len(content) :]
+            if not content:
+                expected.append(line)
+            elif content.startswith(b"email"):
+                expected.append(content + b";" + ";".join(ANNOTATE_COLUMNS).encode() + ending)
+            elif content.startswith(b"jan@"):
+                expected.append(
+                    content + b";suppressed;hard;userunknown;invalid-recipient;1;"
+                    b"2026-11-20T09:30:00+00:00;The address does not exist." + ending
+                )
+            else:
+                expected.append(content + plain + ending)
+        assert out == b"".join(expected)
 
     def test_already_annotated(self, tmp_path: Path) -> None:
         path = copy("excel-cs-cp1250.csv", tmp_path)

@@ -1,4 +1,4 @@
-"""A clean killed with SIGKILL while writing leaves the original list intact."""
+"""`bouncetool clean` killed with SIGKILL while writing leaves the original list intact."""
 
 from __future__ import annotations
 
@@ -13,26 +13,27 @@ from pathlib import Path
 import pytest
 
 from bouncetool.contacts import CleanOptions, clean
+from bouncetool.state import Ledger
+from tests.ledger_records import record
 from tests.statuses import status, statuses
 from tests.support import PROJECT
 
 ROWS = 400_000
-# A real process runs the library's clean; the test kills it mid-write.
-DRIVER = """
-import sys
-from pathlib import Path
-sys.path.insert(0, sys.argv[2])
-from bouncetool.contacts import clean
-from tests.statuses import status, statuses
-bounced = statuses(*(status(f"user{n}@seznam.cz") for n in range(0, 400_000, 7)))
-clean(Path(sys.argv[1]), bounced)
-"""
 
 
 def make_list(path: Path) -> str:
     rows = "".join(f"Jméno {n};Příjmení;user{n}@seznam.cz;Praha\r\n" for n in range(ROWS))
     path.write_bytes(f"Jméno;Příjmení;E-mail;Město\r\n{rows}".encode("cp1250"))
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def make_ledger(path: Path) -> None:
+    """A ledger with a hard bounce for every 400th contact."""
+    with Ledger.open(path) as ledger:
+        ledger.ingest(
+            record(f"user{n}@seznam.cz", message_id=f"<m{n}@x>", message=n + 1)
+            for n in range(0, ROWS, 400)
+        )
 
 
 def temporaries(folder: Path) -> list[Path]:
@@ -46,11 +47,14 @@ class TestKilledMidWrite:
     def test_original_survives(self, tmp_path: Path, written: int) -> None:
         path = tmp_path / "list.csv"
         digest = make_list(path)
+        state = tmp_path / "state" / "ledger.sqlite"
+        make_ledger(state)
         env = {**os.environ, "PYTHONPATH": str(PROJECT / "src")}
         process = subprocess.Popen(
-            [sys.executable, "-c", DRIVER, str(path), str(PROJECT)],
+            [sys.executable, "-m", "bouncetool", "clean", str(path), "--state", str(state)],
             env=env,
             cwd=PROJECT,
+            stderr=subprocess.DEVNULL,
         )
         try:
             deadline = time.monotonic() + 60
@@ -65,7 +69,7 @@ class TestKilledMidWrite:
         assert process.returncode == -signal.SIGKILL
         assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
         leftovers = {p.name for p in tmp_path.iterdir()} - {t.name for t in temporaries(tmp_path)}
-        assert leftovers == {"list.csv"}
+        assert leftovers == {"list.csv", "state"}
         # Leftover temporaries do not get in the way of the next run.
         summary = clean(path, statuses(status("user0@seznam.cz")), CleanOptions())
         assert summary.removed == 1

@@ -261,3 +261,39 @@ class TestNoServer:
             DnsStatus.SERVFAIL,
         }
         assert not any(status.removes for status in result.values())
+
+
+class TestCleanAsksTheConfiguredResolver:
+    """`clean --check-dns` removes contacts at dead domains, asking BOUNCETOOL_NAMESERVER."""
+
+    def test_cli_removes_only_dead_domains(self, server: DnsServer, tmp_path) -> None:
+        from tests.support import run_cli
+
+        contacts = tmp_path / "kontakty.csv"
+        rows = ["email;jmeno", "jan@seznam.cz;Jan", "eva@neexistuje.cz;Eva"]
+        rows += ["petr@nullmx.cz;Petr", "ota@rozbita.cz;Ota"]
+        contacts.write_bytes(("\r\n".join(rows) + "\r\n").encode("cp1250"))
+        result = run_cli(
+            ["clean", contacts, "--check-dns", "--state", tmp_path / "ledger.sqlite3"],
+            env={"BOUNCETOOL_NAMESERVER": f"127.0.0.1:{server.port}"},
+        )
+        assert result.exit_code == 0, result.stderr
+        kept = contacts.read_bytes().decode("cp1250").splitlines()
+        assert kept == ["email;jmeno", "jan@seznam.cz;Jan", "ota@rozbita.cz;Ota"]
+        removed = (tmp_path / "kontakty.removed.csv").read_bytes().decode("cp1250")
+        assert "eva@neexistuje.cz" in removed
+        assert "petr@nullmx.cz" in removed
+        assert "ota@rozbita.cz" not in removed  # SERVFAIL may pass: the contact stays
+
+    def test_bad_nameserver_setting_is_one_clear_error(self, tmp_path) -> None:
+        from tests.support import run_cli
+
+        contacts = tmp_path / "c.csv"
+        contacts.write_text("email\njan@seznam.cz\n", encoding="utf-8")
+        result = run_cli(
+            ["clean", contacts, "--check-dns", "--state", tmp_path / "l.sqlite3"],
+            env={"BOUNCETOOL_NAMESERVER": "127.0.0.1:dns"},
+        )
+        assert result.exit_code == 2
+        assert "BOUNCETOOL_NAMESERVER" in result.stderr
+        assert "Traceback" not in result.stderr

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bouncetool.atomicfile import atomic_text_writer
+from bouncetool.atomicwrite import atomic_text_writer
 from bouncetool.model import RECORD_FIELDS, Blame, Bounce, Kind, Lang, Record, Verdict
 from bouncetool.render import OutputFormat, render
 

@@ -203,14 +203,16 @@ def chromium(args: list[str], profile: Path) -> subprocess.CompletedProcess[byte
     return subprocess.run([executable, *flags, *args], capture_output=True, timeout=90, check=True)
 
 
+@pytest.fixture(scope="module")
+def report_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Czech report of the small ledger, written once for the browser tests."""
+    path = tmp_path_factory.mktemp("html") / "report.html"
+    write_html(path, summarise(small_ledger(), sent=SentCounts(total=100)), Lang.CS)
+    return path
+
+
 class TestInChromium:
     """A real browser parses the report into the same charts and paints them."""
-
-    @pytest.fixture(scope="class")
-    def report_file(self, tmp_path_factory: pytest.TempPathFactory) -> Path:
-        path = tmp_path_factory.mktemp("html") / "report.html"
-        write_html(path, summarise(small_ledger(), sent=SentCounts(total=100)), Lang.CS)
-        return path
 
     def test_dom_has_the_charts(self, report_file: Path, tmp_path: Path) -> None:
         done = chromium(["--dump-dom", report_file.as_uri()], tmp_path / "profile")

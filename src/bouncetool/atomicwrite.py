@@ -9,12 +9,15 @@ targets are untouched; only hidden ``.NAME.*.tmp`` files remain.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, Self
+from typing import BinaryIO, Self, TextIO
 
 from bouncetool.errors import OutputError
 
@@ -103,6 +106,22 @@ class AtomicFiles:
         trace: TracebackType | None,
     ) -> None:
         self.discard()
+
+
+@contextlib.contextmanager
+def atomic_text_writer(
+    path: Path, *, encoding: str = "utf-8", newline: str = ""
+) -> Iterator[TextIO]:
+    """A text stream whose contents replace `path` when the block ends without error.
+
+    One file of `AtomicFiles`: on an exception `path` is left as it was.
+    """
+    with AtomicFiles() as files:
+        stream = io.TextIOWrapper(files.open(path), encoding=encoding, newline=newline)
+        yield stream
+        stream.flush()
+        stream.detach()  # the binary file stays open for commit to fsync and close
+        files.commit()
 
 
 def _new_file_mode() -> int:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from bouncetool.addresses import normalise_address
+from bouncetool.annotation import ANNOTATE_COLUMNS, Annotator
 from bouncetool.atomicwrite import AtomicFiles
 from bouncetool.columns import find_column, find_email_column
 from bouncetool.csvstream import Batch, iter_batches
@@ -41,7 +42,6 @@ from bouncetool.triage import (
     Removal,
     SyntaxCheck,
     Triage,
-    when,
 )
 
 __all__ = [
@@ -68,15 +68,6 @@ REMOVED_COLUMNS = (
     "last_bounce_at",
     "bounce_count",
     "suggested_email",
-)
-ANNOTATE_COLUMNS = (
-    "bounce_status",
-    "bounce_kind",
-    "bounce_reason",
-    "bounce_category",
-    "bounce_count",
-    "last_bounce_at",
-    "bounce_explanation",
 )
 
 
@@ -201,11 +192,9 @@ def annotate(
     _refuse_same(path, [output])
     keys = Keys(dialect.encoding, last_column=layout.email_is_last(dialect))
     lookup = {normalise_address(key).encode(): status for key, status in statuses.items()}
-    tails: dict[str, bytes] = {}
-    plain_tail = dialect.format_fields(["ok", "", "", "", "0", "", ""])
+    annotator = Annotator(dialect, lookup, options.lang)
     finder = DuplicateFinder()
     visits = Visits()
-    counts: Counter[str] = Counter()
     with AtomicFiles() as files:
         out = files.open(output)
         out.write(dialect.bom)
@@ -215,42 +204,12 @@ def annotate(
             batch_keys = keys.of(batch.fields[0])
             finder.add(batch_keys)
             visits.add(batch)
-            for index, (start, end) in enumerate(batch.spans(range(len(batch)))):
-                body, ending = split_line_end(batch.data[start:end])
-                if index in batch.blank:
-                    out.write(body + ending)
-                    continue
-                status = lookup.get(batch_keys[index])
-                if status is None:
-                    counts["ok"] += 1
-                    out.write(body + plain_tail + ending)
-                    continue
-                label = _status_label(status)
-                counts[label] += 1
-                tail = tails.get(status.address)
-                if tail is None:
-                    tail = dialect.format_fields(_annotation(status, options.lang))
-                    tails[status.address] = tail
-                out.write(body + tail + ending)
+            annotator.write(batch, batch_keys, out)
+            files.write_behind()
         files.commit()
     count, examples = duplicates(path, dialect, layout.columns[0], finder, visits)
+    counts = annotator.counts
     return AnnotateSummary(path, dialect, sum(counts.values()), counts, count, examples, output)
-
-
-def _status_label(status: AddressStatus) -> str:
-    return "suppressed" if status.suppressed else "watch"
-
-
-def _annotation(status: AddressStatus, lang: Lang) -> list[str]:
-    return [
-        _status_label(status),
-        str(status.kind),
-        status.reason or "",
-        status.category or "",
-        str(status.count),
-        when(status.last_at),
-        status.explanation(lang) or status.why,
-    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +224,7 @@ class _Layout:
 
     @classmethod
     def of(cls, path: Path, dialect: Dialect, email: str | None, engagement: str | None) -> _Layout:
+        """The columns to read; ContactsError naming the columns there are when one is missing."""
         if email:
             index = find_column(dialect, email)
             if index is None:
@@ -325,6 +285,7 @@ class _CleanRun:
     reactivated: int = 0
 
     def execute(self) -> CleanSummary:
+        """Stream the list once, write the outputs, replace them together (unless dry run)."""
         output = self.options.output or self.path
         removed = self.options.removed or sibling(self.path, "removed")
         reactivate = self.options.reactivate or sibling(self.path, "reactivate")
@@ -356,6 +317,10 @@ class _CleanRun:
                     self._write(batch, exits, sinks)
                     files.write_behind()
             self.confirm()
+            # Before the commit: the examples are quoted from the file, which
+            # an in-place clean is about to replace.
+            column = self.layout.columns[0]
+            count, examples = duplicates(self.path, self.dialect, column, finder, visits)
             removed_count = sum(self.counts.values())
             changed = bool(removed_count or self.reactivated)
             written: tuple[Path, ...] = ()
@@ -365,8 +330,6 @@ class _CleanRun:
                 _drop_unused(files, targets, keep)
                 files.commit((self.path, backup) if backup and changed else None)
                 written = tuple(target for target, used in zip(targets, keep, strict=True) if used)
-        column = self.layout.columns[0]
-        count, examples = duplicates(self.path, self.dialect, column, finder, visits)
         kept = self.rows - removed_count - self.reactivated
         return CleanSummary(
             self.path,

@@ -26,8 +26,9 @@ dnspython's resolver is synchronous and the work is waiting, not computing.
 from __future__ import annotations
 
 import enum
+import os
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Final
@@ -242,13 +243,45 @@ def _from_mx(domain: str, rrset: dns.rrset.RRset) -> DomainStatus:
     return DomainStatus(domain, DnsStatus.OK, f"MX {shown}")
 
 
+NAMESERVER_ENV = "BOUNCETOOL_NAMESERVER"
+"""Environment variable naming the resolver to ask (``HOST`` or ``HOST:PORT``)
+instead of the system's: for a local caching resolver, or a test server."""
+
+
 def _system_resolver() -> dns.resolver.Resolver:
+    configured = os.environ.get(NAMESERVER_ENV, "").strip()
+    if configured:
+        return _resolver_at(configured)
     try:
         return dns.resolver.Resolver()
     except (dns.exception.DNSException, OSError) as error:
         raise ConfigError(f"DNS check: no usable resolver configuration ({error})") from error
 
 
+def _resolver_at(address: str) -> dns.resolver.Resolver:
+    host, colon, port = address.rpartition(":") if address.count(":") == 1 else ("", "", "")
+    resolver = dns.resolver.Resolver(configure=False)
+    resolver.nameservers = [host if colon else address]
+    if colon:
+        if not port.isdigit():
+            raise ConfigError(f"{NAMESERVER_ENV}: {address!r} is not HOST or HOST:PORT")
+        resolver.port = int(port)
+    return resolver
+
+
 def _first_line(error: Exception) -> str:
     text = str(error) or type(error).__name__
     return text.splitlines()[0]
+
+
+def dead_domains(domains: Collection[str]) -> dict[str, str]:
+    """The domains of `domains` that DNS says take no mail, with the status word.
+
+    Only ``nxdomain`` and ``null-mx`` count: a timeout, SERVFAIL or a missing
+    MX may pass, so those contacts stay. The shape `clean` takes for its DNS check.
+    """
+    return {
+        domain: str(status.status)
+        for domain, status in check_domains(domains).items()
+        if status.removes
+    }

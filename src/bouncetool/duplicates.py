@@ -90,6 +90,7 @@ class Visits:
     records: int = 0
 
     def add(self, batch: Batch) -> None:
+        """Note where `batch` was (its records follow those already noted)."""
         line = batch.lines[0] if len(batch) else 1
         self.places.append(_Place(self.records, batch.offset, len(batch.data), line))
         self.records += len(batch)

@@ -87,7 +87,10 @@ def error_rows(
     chosen = [
         status
         for status in statuses
-        if status.kind in kinds and (since is None or status.last_at >= since)
+        # Something against it (as the ledger's error_addresses): suppressed, or failures counted.
+        if (status.suppressed or status.count > 0)
+        and status.kind in kinds
+        and (since is None or status.last_at >= since)
     ]
     chosen.sort(key=lambda status: (status.last_at, status.address), reverse=True)
     return [_row(status, lang) for status in chosen]

@@ -16,7 +16,7 @@ from html import escape
 from pathlib import Path
 
 from bouncetool import __version__
-from bouncetool.atomicfile import atomic_text_writer
+from bouncetool.atomicwrite import atomic_text_writer
 from bouncetool.figures import format_number, format_percent
 from bouncetool.model import Lang
 from bouncetool.stats import KIND_COLUMNS, Dimension, Group, Report

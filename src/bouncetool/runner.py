@@ -31,7 +31,7 @@ import os
 import signal
 import time
 from collections import Counter
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,7 +40,7 @@ from typing import Any
 from bouncetool.atomicwrite import AtomicFiles
 from bouncetool.config import Config, ContactFile, ContactsAction, ExportConfig, SourceConfig
 from bouncetool.contacts import AnnotateOptions, CleanOptions, annotate, clean, sibling
-from bouncetool.dnscheck import check_domains
+from bouncetool.dnscheck import dead_domains
 from bouncetool.errorexport import ERROR_KINDS, ExportFormat, error_rows, parse_since, write_errors
 from bouncetool.errors import (
     BounceToolError,
@@ -60,6 +60,7 @@ from bouncetool.sources import iter_messages
 from bouncetool.state import Ledger
 from bouncetool.state.location import resolve_state_path
 from bouncetool.syntax import check_syntax
+from bouncetool.typos import suggest_address
 
 log = logging.getLogger("bouncetool.run")
 
@@ -441,20 +442,12 @@ def apply_contact_file(
             removed=contact.removed,
             check_syntax=check_syntax if contact.check_syntax else None,
             check_domains=dead_domains if contact.check_dns else None,
+            suggest=suggest_address,
         ),
     )
     if cleaned.backup is not None and not contact.backup:
         cleaned.backup.unlink(missing_ok=True)  # asked not to keep one
     return ContactOutcome(str(contact.path), str(contact.action), cleaned.rows, cleaned.removed, 0)
-
-
-def dead_domains(domains: Collection[str]) -> dict[str, str]:
-    """The domains DNS says take no mail (``nxdomain``, ``null-mx``); unanswered ones are alive."""
-    return {
-        domain: str(status.status)
-        for domain, status in check_domains(domains).items()
-        if status.removes
-    }
 
 
 def write_export(

@@ -97,8 +97,14 @@ class Keys:
 
     def of(self, fields: list[bytes]) -> list[bytes]:
         """The key of each field, in order (b"" for an empty field)."""
-        keys = list(map(bytes.lower, map(bytes.strip, fields) if self._strip else fields))
+        keys = list(map(bytes.strip, fields)) if self._strip else fields
         joined = b"\n".join(keys)
+        lowered = joined.lower()
+        if lowered != joined:  # most lists are lower case already: then no copy per key
+            keys = list(map(bytes.lower, keys))
+            joined = lowered
+        elif keys is fields:
+            keys = list(fields)  # the caller's list stays as it was
         # For plain ASCII, stripping and lower-casing IS the normalisation; one
         # pass over the joined keys tells whether any key needs the exact way.
         odd = joined.translate(None, _PLAIN) or b"xn--" in joined or b".\n" in joined
@@ -226,8 +232,9 @@ class Triage:
     def _syntax(self, batch: Batch, keys: list[bytes], exits: dict[int, Exit]) -> None:
         if self.check_syntax is None:
             return
-        for index, key in enumerate(keys):
-            if index in exits or not key:
+        for index in range(len(keys)):
+            # An empty cell is no address either (the check says so); a blank line is no row.
+            if index in exits or index in batch.blank:
                 continue
             address = self.address(batch, index)
             problem = self.check_syntax(address)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, TextIO, TypeVar
 
 import typer
 
-from bouncetool.atomicfile import atomic_text_writer
+from bouncetool.atomicwrite import atomic_text_writer
 from bouncetool.cli.app import app
 from bouncetool.cli.ledger import STATE_OPTION, describe_ingest
 from bouncetool.cli.terminal import interactive, stderr

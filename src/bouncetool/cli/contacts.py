@@ -7,7 +7,7 @@ a summary table on stderr. Data goes to files (or stdout for export-errors).
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -62,6 +62,7 @@ def clean(
     """Remove suppressed contacts; removed rows, with the reason, go to a separate file."""
     from bouncetool.contacts import CleanOptions
     from bouncetool.contacts import clean as clean_list
+    from bouncetool.dnscheck import dead_domains
     from bouncetool.syntax import check_syntax as syntax_check
     from bouncetool.typos import suggest_address
 
@@ -75,7 +76,7 @@ def clean(
         reactivate=reactivate,
         dry_run=dry_run,
         check_syntax=syntax_check if check_syntax else None,
-        check_domains=_domain_checker() if check_dns else None,
+        check_domains=dead_domains if check_dns else None,
         suggest=suggest_address,
         unengaged_days=unengaged_days,
         engagement_column=engagement_column,
@@ -156,17 +157,6 @@ def load_statuses(state: Path | None) -> Mapping[str, AddressStatus]:
 
     with Ledger.open(state) as ledger:
         return ledger.address_statuses(Policy(), datetime.now(UTC))
-
-
-def _domain_checker() -> Callable[[Collection[str]], Mapping[str, str]]:
-    from bouncetool.dnscheck import check_domains
-
-    def dead_domains(domains: Collection[str]) -> Mapping[str, str]:
-        # Only a domain that says it takes no mail goes; timeouts and SERVFAIL keep the row.
-        found = check_domains(domains)
-        return {domain: str(status) for domain, status in found.items() if status.removes}
-
-    return dead_domains
 
 
 def _show_clean(summary: CleanSummary, dry_run: bool) -> None:
