@@ -191,6 +191,14 @@ class TestAnnotate:
         assert "Schránka příjemce je plná" in petra["bounce_explanation"]
         assert by_address["sarka.zdarska@seznam.cz"]["bounce_status"] == "ok"
 
+    def test_delivery_resets(self, journey: dict[str, object]) -> None:
+        """A hard bounce that a later delivery notice reset leaves the address ok, not watch."""
+        work = journey["work"]
+        assert isinstance(work, Path)
+        by_address = {r["E-mail"].lower(): r for r in rows(work / "annotated.csv")}
+        # examples/bounces.mbox: message 1 a hard bounce, message 12 a later delivery notice.
+        assert by_address["jan.novak@seznam.cz"]["bounce_status"] == "ok"
+
 
 class TestExportErrors:
     """export-errors lists every error address once, for the CRM."""
@@ -285,22 +293,6 @@ class TestKnownContactsBugs:
     Each is marked strict: when the fix lands, the test passes and the marker
     must go.
     """
-
-    @pytest.mark.xfail(
-        reason="annotate labels an address whose bounces a later delivery reset 'watch' "
-        "(kind delivered, count 0); README: watch = failures counted (contacts._status_label)",
-        strict=True,
-    )
-    def test_reset_address_is_ok(self, tmp_path: Path) -> None:
-        for name in ("bounces.mbox", "contacts.csv"):
-            shutil.copy(EXAMPLES / name, tmp_path / name)
-        env = {"BOUNCETOOL_STATE": str(tmp_path / "ledger.sqlite3")}
-        assert run_cli(["ingest", "bounces.mbox"], env=env, cwd=tmp_path).exit_code == 0
-        result = run_cli(["annotate", "contacts.csv"], env=env, cwd=tmp_path)
-        assert result.exit_code == 0, result.stderr
-        by_address = {r["E-mail"]: r for r in rows(tmp_path / "contacts.annotated.csv")}
-        # examples/bounces.mbox: message 1 a hard bounce, message 12 a later delivery notice.
-        assert by_address["jan.novak@seznam.cz"]["bounce_status"] == "ok"
 
     @pytest.mark.xfail(
         reason="a CSV whose only data row is ragged is reported as 'line 1: no email column "
