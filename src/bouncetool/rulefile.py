@@ -134,9 +134,15 @@ class Rule:
 def read_rules(path: Path) -> list[Rule]:
     """The rules in `path`, validated; RuleError names the file and line of the first problem."""
     try:
-        source = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise RuleError(f"{path}: cannot read rule file: {error}") from error
+        data = path.read_bytes()
+    except OSError as error:
+        raise RuleError(f"{path}: cannot read rule file: {error.strerror or error}") from error
+    try:
+        source = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        byte = data[error.start]
+        raise RuleError(f"{path}:{line}: not UTF-8 text (byte {byte:#04x})") from error
     return parse_rules(source, str(path))
 
 
