@@ -38,13 +38,13 @@ class AtomicFiles:
         no traceback, and found before anything is written.
         """
         if target.is_dir():
-            raise OutputError(f"cannot write {target}: it is a folder")
+            raise OutputError(target, "it is a folder")
         try:
             descriptor, name = tempfile.mkstemp(
                 dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
             )
         except OSError as error:
-            raise OutputError(f"cannot write {target}: {error.strerror or error}") from error
+            raise OutputError(target, error.strerror or str(error)) from error
         handle = os.fdopen(descriptor, "wb", buffering=BUFFER)
         self._pending.append((target, Path(name), handle))
         return handle

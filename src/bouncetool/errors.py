@@ -36,6 +36,11 @@ class ConfigError(BounceToolError):
 class OutputError(BounceToolError):
     """An output file cannot be created (no such folder, no permission, a read-only disk)."""
 
+    def __init__(self, target: object, reason: str) -> None:
+        super().__init__(f"cannot write {target}: {reason}")
+        self.target = target
+        self.reason = reason
+
 
 class LockHeldError(BounceToolError):
     """Another run holds the lock."""
