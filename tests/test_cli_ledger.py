@@ -66,6 +66,20 @@ class TestPrune:
         assert path.read_text() == "email\njan@example.cz\n" * 50
 
 
+class TestNoLedgerYet:
+    """`prune` and `forget` on a ledger that does not exist say so (status 2) and create nothing."""
+
+    def test_prune_and_forget(self, tmp_path) -> None:
+        path = tmp_path / "mistyped.sqlite3"
+        for args in (["prune"], ["forget", "jan@example.cz"]):
+            result = run_cli([*args, "--state", path])
+            assert result.exit_code == 2
+            assert result.stderr == (
+                f"bouncetool: error: {path}: no ledger here yet; read bounces into it first\n"
+            )
+        assert list(tmp_path.iterdir()) == []
+
+
 class TestForget:
     """`forget` clears addresses and says which had nothing to clear."""
 

@@ -77,3 +77,29 @@ class TestRulesListShowCheck:
             ["rules", "test", "--rules", path, "550 Zákazník zrušen", "--format", "jsonl"]
         )
         assert json.loads(result.stdout)["rule"] == "shop-says-gone"
+
+
+class TestCheckSyntax:
+    """A rule file that is not TOML at all is named with its line, like any other mistake."""
+
+    def test_syntax_error_line(self, tmp_path: Path) -> None:
+        path = tmp_path / "mine.toml"
+        path.write_text('[[rule]]\nid = "a"\n[[rule]\n', encoding="utf-8")
+        result = run_cli(["rules", "check", path])
+        assert result.exit_code == 2
+        assert result.stderr == (
+            f"bouncetool: error: {path}:3: not valid TOML: "
+            "Expected ']]' at the end of an array declaration (column 7)\n"
+        )
+
+    def test_missing_and_not_utf8(self, tmp_path: Path) -> None:
+        missing = run_cli(["rules", "check", tmp_path / "gone.toml"])
+        assert (missing.exit_code, missing.stderr) == (
+            2,
+            f"bouncetool: error: {tmp_path / 'gone.toml'}: cannot read rule file: "
+            "No such file or directory\n",
+        )
+        latin = tmp_path / "latin.toml"
+        latin.write_bytes(b"# ok\n\n\xe9 = 1\n")
+        result = run_cli(["rules", "check", latin])
+        assert result.stderr == f"bouncetool: error: {latin}:3: not UTF-8 text (byte 0xe9)\n"

@@ -143,7 +143,7 @@ class TestRuleFiles:
             parse_rules(source, "mine.toml")
 
     def test_syntax_error_names_line(self) -> None:
-        with pytest.raises(RuleError, match=r"line 2"):
+        with pytest.raises(RuleError, match=r"^mine\.toml:2: not valid TOML: "):
             parse_rules('[[rule]]\nid = "x\n', "mine.toml")
 
     def test_unknown_field(self) -> None:

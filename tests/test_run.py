@@ -270,6 +270,22 @@ class TestConfigCheck:
             result.stderr
         )
 
+    def test_outputs_that_cannot_be_written(self, tmp_path: Path) -> None:
+        workspace = make_workspace(tmp_path)
+        (tmp_path / "afile").write_text("not a folder")
+        (tmp_path / "afolder").mkdir()
+        text = workspace.config.read_text(encoding="utf-8")
+        text += '\n[[exports]]\npath = "afile/errors.csv"\n\n[[exports]]\npath = "afolder"\n'
+        workspace.config.write_text(text, encoding="utf-8")
+        result = run_cli(["config", "check", workspace.config])
+        assert result.exit_code == 0
+        assert lines(result.stderr)[:2] == [
+            f"bouncetool: warning: export {tmp_path / 'afile' / 'errors.csv'} cannot be "
+            f"written: {tmp_path / 'afile'} is a file, not a folder",
+            f"bouncetool: warning: export {tmp_path / 'afolder'} cannot be written: it is a folder",
+        ]
+        assert lines(result.stderr)[-1].startswith(f"{workspace.config}: valid: ")
+
     def test_password_file_readable_by_others(self, tmp_path: Path) -> None:
         secret = tmp_path / "imap-password"
         secret.write_text("x\n")
@@ -299,3 +315,36 @@ class TestConfigCheck:
 def imap_password(monkeypatch: pytest.MonkeyPatch) -> None:
     """The test server's password where the IMAP workspaces look for it."""
     monkeypatch.setenv("BT_TEST_PW", PASSWORD)
+
+
+class TestWithoutLogFile:
+    """Without a log file, stderr still has one line per problem and one summary line."""
+
+    def test_one_line_per_problem(self, tmp_path: Path) -> None:
+        workspace = make_workspace(tmp_path, sources=['path = "gone.mbox"'])
+        text = workspace.config.read_text(encoding="utf-8")
+        kept = [line for line in text.splitlines() if not line.startswith("log_file")]
+        workspace.config.write_text("\n".join(kept) + "\n", encoding="utf-8")
+        result = run_cli(["run", "-c", workspace.config])
+        assert result.exit_code == 1
+        assert lines(result.stderr)[0] == f"bouncetool: {tmp_path / 'gone.mbox'}: cannot open: " + (
+            "No such file or directory"
+        )
+        assert len(lines(result.stderr)) == 2
+        assert "; 1 problem; " in lines(result.stderr)[1]
+
+    def test_summary_file_that_cannot_be_written(self, tmp_path: Path) -> None:
+        workspace = make_workspace(tmp_path)
+        (tmp_path / "afile").write_text("not a folder")
+        text = workspace.config.read_text(encoding="utf-8")
+        kept = [line for line in text.splitlines() if not line.startswith("summary_file")]
+        workspace.config.write_text(
+            'summary_file = "afile/summary.json"\n' + "\n".join(kept) + "\n", encoding="utf-8"
+        )
+        result = run_cli(["run", "-c", workspace.config])
+        assert result.exit_code == 2
+        assert lines(result.stderr) == [
+            f"bouncetool: error: {tmp_path / 'afile' / 'summary.json'}: cannot write the "
+            "summary file: File exists"
+        ]
+        assert not workspace.ledger.exists()

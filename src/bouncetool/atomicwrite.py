@@ -19,6 +19,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Self, TextIO
 
+from bouncetool.errors import OutputError
+
 BUFFER = 1024 * 1024
 
 
@@ -29,10 +31,20 @@ class AtomicFiles:
         self._pending: list[tuple[Path, Path, BinaryIO]] = []
 
     def open(self, target: Path) -> BinaryIO:
-        """A binary file that becomes `target` on commit (targets are replaced in this order)."""
-        descriptor, name = tempfile.mkstemp(
-            dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
-        )
+        """A binary file that becomes `target` on commit (targets are replaced in this order).
+
+        Raises `OutputError` naming `target` when it is a folder, or its folder
+        does not exist or cannot be written: the user's mistake, not a bug, so
+        no traceback, and found before anything is written.
+        """
+        if target.is_dir():
+            raise OutputError(target, "it is a folder")
+        try:
+            descriptor, name = tempfile.mkstemp(
+                dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+            )
+        except OSError as error:
+            raise OutputError(target, error.strerror or str(error)) from error
         handle = os.fdopen(descriptor, "wb", buffering=BUFFER)
         self._pending.append((target, Path(name), handle))
         return handle

@@ -33,6 +33,15 @@ class ConfigError(BounceToolError):
     """A configuration file is malformed; names the file and line."""
 
 
+class OutputError(BounceToolError):
+    """An output file cannot be created (no such folder, no permission, a read-only disk)."""
+
+    def __init__(self, target: object, reason: str) -> None:
+        super().__init__(f"cannot write {target}: {reason}")
+        self.target = target
+        self.reason = reason
+
+
 class LockHeldError(BounceToolError):
     """Another run holds the lock."""
 

@@ -134,9 +134,15 @@ class Rule:
 def read_rules(path: Path) -> list[Rule]:
     """The rules in `path`, validated; RuleError names the file and line of the first problem."""
     try:
-        source = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise RuleError(f"{path}: cannot read rule file: {error}") from error
+        data = path.read_bytes()
+    except OSError as error:
+        raise RuleError(f"{path}: cannot read rule file: {error.strerror or error}") from error
+    try:
+        source = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        byte = data[error.start]
+        raise RuleError(f"{path}:{line}: not UTF-8 text (byte {byte:#04x})") from error
     return parse_rules(source, str(path))
 
 
@@ -145,7 +151,7 @@ def parse_rules(source: str, name: str) -> list[Rule]:
     try:
         data = tomllib.loads(source)
     except tomllib.TOMLDecodeError as error:
-        raise RuleError(f"{name}: {error}") from error
+        raise RuleError(_syntax_error(name, str(error))) from error
     unknown = sorted(set(data) - {"rule"})
     if unknown:
         raise RuleError(f"{name}:{_key_line(source, unknown[0])}: unknown key {unknown[0]!r}")
@@ -268,3 +274,12 @@ def _strings(table: Mapping[str, Any], key: str) -> tuple[str, ...]:
     if not isinstance(items, (list, tuple)) or not all(isinstance(v, str) and v for v in items):
         raise ValueError(f"'{key}' must be a string or a list of non-empty strings")
     return tuple(items)
+
+
+def _syntax_error(name: str, message: str) -> str:
+    """A TOML syntax error as ``FILE:LINE: not valid TOML: ...``, like every other rule error."""
+    found = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)
+    if found is None:
+        return f"{name}: not valid TOML: {message}"
+    what = message[: found.start()]
+    return f"{name}:{found.group(1)}: not valid TOML: {what} (column {found.group(2)})"

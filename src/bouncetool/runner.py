@@ -42,7 +42,13 @@ from bouncetool.config import Config, ContactFile, ContactsAction, ExportConfig,
 from bouncetool.contacts import AnnotateOptions, CleanOptions, annotate, clean, sibling
 from bouncetool.dnscheck import dead_domains
 from bouncetool.errorexport import ERROR_KINDS, ExportFormat, error_rows, parse_since, write_errors
-from bouncetool.errors import BounceToolError, ContactsError, SourceError
+from bouncetool.errors import (
+    BounceToolError,
+    ConfigError,
+    ContactsError,
+    OutputError,
+    SourceError,
+)
 from bouncetool.extract import parse_message
 from bouncetool.imap import AfterReadAction, ImapMailbox, ImapSettings
 from bouncetool.language import resolve_lang
@@ -116,7 +122,8 @@ class RunSummary:
         ]
         parts += [f"{count} {done}" for done, count in sorted(self.settled.items()) if count]
         if self.problems:
-            parts.append(f"{len(self.problems)} problems")
+            count = len(self.problems)
+            parts.append(f"{count} problem{'' if count == 1 else 's'}")
         return "bouncetool run: " + "; ".join(parts) + f"; {self.seconds:.1f} s"
 
     def as_dict(self) -> dict[str, Any]:
@@ -175,6 +182,9 @@ def lock_path(config: Config) -> Path:
 
 def run(config: Config, *, wait: float = 0.0, now: datetime | None = None) -> RunSummary:
     """One pass over `config` under the run lock; `LockHeldError` when another run holds it."""
+    if config.summary_file is not None:
+        # Found out now, before anything is read or written, not after the whole pass.
+        _make_folder(config.summary_file, "summary file")
     with RunLock(lock_path(config), wait=wait) as lock:
         if lock.stale_pid is not None:
             log.warning("took over the lock of run %d, which died holding it", lock.stale_pid)
@@ -193,6 +203,14 @@ def run(config: Config, *, wait: float = 0.0, now: datetime | None = None) -> Ru
             write_summary(config.summary_file, summary)
         checkpoint("summary")
         return summary
+
+
+def _make_folder(path: Path, what: str) -> None:
+    """Create the folder of `path`; a `ConfigError` naming `path` when it cannot be."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot write the {what}: {error.strerror}") from None
 
 
 def written_files(config: Config) -> Iterator[Path]:
@@ -370,7 +388,7 @@ class _Pass:
         for contact in self.config.contacts:
             try:
                 outcome = apply_contact_file(contact, statuses, self.lang)
-            except ContactsError as error:
+            except (ContactsError, OutputError) as error:
                 self.tally.problem(str(error))
                 continue
             except OSError as error:
@@ -390,6 +408,9 @@ class _Pass:
         for export in self.config.exports:
             try:
                 outcome = write_export(export, statuses, self.now, self.lang)
+            except OutputError as error:
+                self.tally.problem(str(error))
+                continue
             except (ContactsError, OSError) as error:
                 self.tally.problem(f"{export.path}: cannot write the export: {error}")
                 continue

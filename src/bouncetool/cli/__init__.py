@@ -19,6 +19,23 @@ from bouncetool.cli.app import app
 from bouncetool.cli.terminal import stderr
 from bouncetool.errors import BounceToolError
 
+# `bouncetool --help` lists the commands in the order a user meets them, not
+# in the order their modules happen to be imported (ledger's came first).
+HELP_ORDER = ("classify", "ingest", "clean", "annotate", "export-errors", "stats", "run")
+
+
+def _help_position(name: str) -> int:
+    return HELP_ORDER.index(name) if name in HELP_ORDER else len(HELP_ORDER)
+
+
+app.registered_commands.sort(
+    key=lambda info: (
+        _help_position(info.name or info.callback.__name__.replace("_", "-"))
+        if info.callback is not None
+        else len(HELP_ORDER)
+    )
+)
+
 
 def _show_version(value: bool) -> None:
     if value:

@@ -22,7 +22,7 @@ from bouncetool.atomicwrite import atomic_text_writer
 from bouncetool.cli.app import app
 from bouncetool.cli.ledger import STATE_OPTION, describe_ingest
 from bouncetool.cli.terminal import interactive, stderr
-from bouncetool.errors import BounceToolError
+from bouncetool.errors import OutputError
 from bouncetool.language import resolve_lang
 from bouncetool.model import Lang, Problem, Record
 from bouncetool.pipeline import Encoded, iter_encoded, iter_records
@@ -34,10 +34,6 @@ if TYPE_CHECKING:
 
 _T = TypeVar("_T")
 _Out = TypeVar("_Out", Record, Encoded)
-
-
-class OutputError(BounceToolError):
-    """The ``--output`` file cannot be written; nothing was replaced."""
 
 
 @app.command()
@@ -249,4 +245,4 @@ def _output(path: Path | None) -> Iterator[TextIO]:
         with atomic_text_writer(path) as stream:
             yield stream
     except OSError as error:
-        raise OutputError(f"cannot write {path}: {error.strerror or error}") from error
+        raise OutputError(path, error.strerror or str(error)) from error

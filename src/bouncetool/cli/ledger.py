@@ -79,7 +79,7 @@ def prune(
     from bouncetool.policy import Policy
     from bouncetool.state import Ledger
 
-    with Ledger.open(state) as ledger:
+    with Ledger.open(existing_ledger(state)) as ledger:
         pruned = ledger.prune(None, days, policy=Policy(retention_days=days))
         where = ledger.path
     stderr().print(f"pruned {_count(pruned, 'event')} older than {days} days from {where}")
@@ -102,13 +102,28 @@ def forget(
     wanted = [address for address in addresses if address.strip()]
     if not wanted:
         raise typer.BadParameter("give at least one address", param_hint="ADDRESS")
-    with Ledger.open(state) as ledger:
+    with Ledger.open(existing_ledger(state)) as ledger:
         known = ledger.forget(wanted)
     unknown = len({normalise_address(address) for address in wanted}) - known
     note = (
         f" ({_count(unknown, 'address', 'addresses')} had nothing in the ledger)" if unknown else ""
     )
     stderr().print(f"forgot {_count(known, 'address', 'addresses')}{note}")
+
+
+def existing_ledger(state: Path | None) -> Path:
+    """The ledger file `state` resolves to; a `StateError` when there is none yet.
+
+    Opening a missing ledger would create an empty one: a mistyped ``--state``
+    would then "forget" or "prune" nothing and say all went well.
+    """
+    from bouncetool.errors import StateError
+    from bouncetool.state.location import resolve_state_path
+
+    location = resolve_state_path(state)
+    if not location.exists():
+        raise StateError(f"{location}: no ledger here yet; read bounces into it first")
+    return location
 
 
 def _records(items: Iterable[Record | Problem], problems: list[Problem]) -> Iterator[Record]:

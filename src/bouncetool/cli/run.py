@@ -58,9 +58,8 @@ def run_command(
         log.exception("run failed")  # a bug: keep the traceback in the log too
         raise
     finally:
-        if handler is not None:
-            logging.getLogger("bouncetool").removeHandler(handler)
-            handler.close()
+        logging.getLogger("bouncetool").removeHandler(handler)
+        handler.close()
     console = stderr()
     for problem in summary.problems[:MAX_PROBLEM_LINES]:
         console.print(f"bouncetool: {problem}", markup=False, highlight=False)
@@ -71,12 +70,19 @@ def run_command(
     raise typer.Exit(summary.exit_code)
 
 
-def _log_to(path: Path | None) -> logging.Handler | None:
-    """Append the run's log to `path` (when configured); never to the terminal."""
+def _log_to(path: Path | None) -> logging.Handler:
+    """Append the run's log to `path` (when configured); never to the terminal.
+
+    Without a log file the records go to a `NullHandler`: with no handler at
+    all, logging's last resort would print every warning on stderr a second
+    time, beside the one line the command prints for it.
+    """
     logger = logging.getLogger("bouncetool")
     logger.setLevel(logging.INFO)
     if path is None:
-        return None
+        handler: logging.Handler = logging.NullHandler()
+        logger.addHandler(handler)
+        return handler
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handler = logging.FileHandler(path, encoding="utf-8")

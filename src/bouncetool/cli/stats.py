@@ -13,7 +13,7 @@ import typer
 
 from bouncetool.cli.app import app
 from bouncetool.cli.terminal import stderr
-from bouncetool.errors import BounceToolError, StateError
+from bouncetool.errors import BounceToolError, OutputError, StateError
 from bouncetool.language import resolve_lang
 from bouncetool.model import Lang
 from bouncetool.render import OutputFormat
@@ -84,6 +84,8 @@ def stats_command(
 
         try:
             write_html(html, report, language, top=top)
+        except OutputError as error:
+            raise BounceToolError(f"{html}: cannot write the report: {error.reason}") from error
         except OSError as error:
             raise BounceToolError(f"{html}: cannot write the report: {error.strerror}") from error
     _warn(report, language)
