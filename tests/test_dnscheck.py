@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import dns.resolver
 import pytest
@@ -263,6 +264,16 @@ class TestNoServer:
         assert not any(status.removes for status in result.values())
 
 
+def empty_ledger(folder: Path) -> Path:
+    """A ledger that exists but holds no bounce: clean then decides by DNS alone."""
+    from bouncetool.state import Ledger
+
+    path = folder / "ledger.sqlite3"
+    with Ledger.open(path):
+        pass
+    return path
+
+
 class TestCleanAsksTheConfiguredResolver:
     """`clean --check-dns` removes contacts at dead domains, asking BOUNCETOOL_NAMESERVER."""
 
@@ -274,7 +285,7 @@ class TestCleanAsksTheConfiguredResolver:
         rows += ["petr@nullmx.cz;Petr", "ota@rozbita.cz;Ota"]
         contacts.write_bytes(("\r\n".join(rows) + "\r\n").encode("cp1250"))
         result = run_cli(
-            ["clean", contacts, "--check-dns", "--state", tmp_path / "ledger.sqlite3"],
+            ["clean", contacts, "--check-dns", "--state", empty_ledger(tmp_path)],
             env={"BOUNCETOOL_NAMESERVER": f"127.0.0.1:{server.port}"},
         )
         assert result.exit_code == 0, result.stderr
@@ -291,7 +302,7 @@ class TestCleanAsksTheConfiguredResolver:
         contacts = tmp_path / "c.csv"
         contacts.write_text("email\njan@seznam.cz\n", encoding="utf-8")
         result = run_cli(
-            ["clean", contacts, "--check-dns", "--state", tmp_path / "l.sqlite3"],
+            ["clean", contacts, "--check-dns", "--state", empty_ledger(tmp_path)],
             env={"BOUNCETOOL_NAMESERVER": "127.0.0.1:dns"},
         )
         assert result.exit_code == 2

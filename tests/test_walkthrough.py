@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from bouncetool.state import Ledger
 from tests.mailfactory import dsn, soft_dsn
 from tests.support import PROJECT, CliResult, run_cli
 
@@ -287,31 +288,20 @@ class TestOutputFolderMissing:
         assert (folder / "contacts.csv").read_bytes() == (EXAMPLES / "contacts.csv").read_bytes()
 
 
-class TestKnownContactsBugs:
-    """Bugs found in the walkthrough in modules still being finished (branch `contacts`).
+class TestContactMistakes:
+    """Mistakes a user makes with contact files get one line naming the file and line."""
 
-    Each is marked strict: when the fix lands, the test passes and the marker
-    must go.
-    """
-
-    @pytest.mark.xfail(
-        reason="a CSV whose only data row is ragged is reported as 'line 1: no email column "
-        "among email;city' instead of the ragged line (dialect sniffing)",
-        strict=True,
-    )
     def test_single_ragged_row(self, tmp_path: Path) -> None:
         path = tmp_path / "ragged.csv"
         path.write_bytes(b"email;city\njan.novak@seznam.cz;Praha;extra\n")
-        result = run_cli(["clean", path, "--state", tmp_path / "ledger.sqlite3"])
+        state = tmp_path / "ledger.sqlite3"
+        with Ledger.open(state):
+            pass
+        result = run_cli(["clean", path, "--state", state])
         assert result.exit_code == 2
         assert "line 2" in result.stderr
         assert "3 fields" in result.stderr
 
-    @pytest.mark.xfail(
-        reason="clean with a --state that does not exist creates an empty ledger, removes "
-        "nobody and exits 0; stats, prune and forget refuse (cli.ledger.existing_ledger)",
-        strict=True,
-    )
     def test_clean_needs_a_ledger(self, tmp_path: Path) -> None:
         shutil.copy(EXAMPLES / "contacts.csv", tmp_path / "contacts.csv")
         missing = tmp_path / "mistyped.sqlite3"

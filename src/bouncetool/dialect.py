@@ -292,17 +292,22 @@ def detect_dialect(path: Path, *, whole: bool = True) -> Dialect:
 def _pick_delimiter(text: str, complete: bool) -> str:
     """The candidate that splits the header into most columns, most sample rows alike."""
     best, best_columns = ",", 1
+    widest, widest_columns = ",", 1
     for candidate in DELIMITERS:
         try:
             rows, _sizes = _parse_head(text, candidate, complete, limit=50)
         except ContactsError:
             continue
         columns = len(rows[0])
+        if columns > widest_columns:
+            widest, widest_columns = candidate, columns
         # Most rows must agree with the header: one ragged row must not hide the delimiter.
         agreeing = sum(len(row) == columns for row in rows[1:])
         if agreeing * 2 >= len(rows) - 1 and columns > best_columns:
             best, best_columns = candidate, columns
-    return best
+    # When no candidate has agreeing rows (a lone data row that is ragged), the
+    # header alone decides, so that reading reports the ragged row by its line.
+    return best if best_columns > 1 else widest
 
 
 def _parse_head(

@@ -132,12 +132,13 @@ def export_errors(
         output_format = ExportFormat("csv" if csv_flag else fmt.lower())
     except ValueError:
         raise ContactsError(f"--format {fmt!r}: expected csv or jsonl") from None
+    from bouncetool.cli.ledger import existing_ledger
     from bouncetool.policy import Policy
     from bouncetool.state import Ledger
 
     kinds = parse_kinds(kind)
     floor = parse_since(since) if since else None
-    with Ledger.open(state) as ledger:
+    with Ledger.open(existing_ledger(state)) as ledger:
         chosen = ledger.error_addresses(Policy(), since=floor, kinds=kinds)
     rows = error_rows(chosen, kinds=kinds, since=floor, lang=resolve_lang(lang))
     if output is None:
@@ -152,10 +153,11 @@ def export_errors(
 
 def load_statuses(state: Path | None) -> Mapping[str, AddressStatus]:
     """The policy's decision for every address the ledger at `state` knows."""
+    from bouncetool.cli.ledger import existing_ledger
     from bouncetool.policy import Policy
     from bouncetool.state import Ledger
 
-    with Ledger.open(state) as ledger:
+    with Ledger.open(existing_ledger(state)) as ledger:
         return ledger.address_statuses(Policy(), datetime.now(UTC))
 
 
