@@ -85,7 +85,7 @@ class LineEncoder:
         if source is not None:
             row["source"], row["message"] = source, message
         if self.form is OutputFormat.JSONL:
-            return json.dumps(row, ensure_ascii=False) + "\n"
+            return _JSON(row) + "\n"
         return _csv_line(["" if row[field] is None else row[field] for field in RECORD_FIELDS])
 
 
@@ -98,6 +98,10 @@ def write_lines(lines: Iterable[str], encoder: LineEncoder, stream: TextIO) -> i
         count += 1
     return count
 
+
+# json.dumps with options builds a new encoder per call; this one is built once
+# and writes the same text.
+_JSON = json.JSONEncoder(ensure_ascii=False).encode
 
 # One writer per process, reused: creating a csv.writer per row costs more
 # than the row itself.

@@ -180,6 +180,8 @@ def _fold_and_mask(diagnostic: str) -> str:
     """The diagnostic folded (see `textfold`) with addresses, IPs and ids masked."""
     words = fold_text(diagnostic, MAX_TEXT).split(" ")
     for index, word in enumerate(words):
+        if word.isalpha():
+            continue  # most words: neither "@" nor a digit, and this test is the cheapest
         if "@" in word:
             words[index] = _ADDRESS.sub("x@x", word)
         elif _DIGIT(word):
