@@ -180,14 +180,27 @@ def _fold_and_mask(diagnostic: str) -> str:
     """The diagnostic folded (see `textfold`) with addresses, IPs and ids masked."""
     words = fold_text(diagnostic, MAX_TEXT).split(" ")
     for index, word in enumerate(words):
+        if word.isalpha():
+            continue  # most words: neither "@" nor a digit, and this test is the cheapest
         if "@" in word:
             words[index] = _ADDRESS.sub("x@x", word)
         elif _DIGIT(word):
-            masked = _IPV4.sub("192.0.2.1", word)
-            if masked == word and _ID(word.strip(_PUNCT)):
-                masked = word.replace(word.strip(_PUNCT), "id")
-            words[index] = masked
+            words[index] = _mask_number(word)
     return _drop_repeated_code(" ".join(words))
+
+
+def _mask_number(word: str) -> str:
+    """`word` (holding a digit) with an IPv4 address or a session id masked."""
+    # An IPv4 address needs dots and an id eight characters: the commonest such
+    # words ("550", "5.1.1") are passed over without running those patterns.
+    if "." in word:
+        masked = _IPV4.sub("192.0.2.1", word)
+        if masked != word:
+            return masked
+    bare = word.strip(_PUNCT)
+    if len(bare) >= 8 and _ID(bare):
+        return word.replace(bare, "id")
+    return word
 
 
 def _drop_repeated_code(text: str) -> str:

@@ -164,11 +164,10 @@ class _Tally:
 
     def passing(self, items: Iterable[_Out | Problem]) -> Iterator[_Out]:
         """The records (or lines) of `items`; each problem is printed on stderr and counted."""
-        console = stderr()
         for item in items:
             if isinstance(item, Problem):
                 self.problems += 1
-                console.print(f"bouncetool: {item.describe()}", markup=False, highlight=False)
+                stderr().print(f"bouncetool: {item.describe()}", markup=False, highlight=False)
                 continue
             place = (
                 (item.bounce.source, item.bounce.message)

@@ -18,7 +18,6 @@ from bouncetool.language import resolve_lang
 from bouncetool.model import Lang
 from bouncetool.render import OutputFormat
 from bouncetool.stats import Dimension, Report, SentCounts, summarise
-from bouncetool.stats_format import as_csv, as_jsonl, as_tables
 
 DEFAULT_BY = "kind,category,domain,campaign,day"
 
@@ -106,6 +105,9 @@ def _summarise_ledger(state: Path | None, since: datetime | None, sent: SentCoun
 def _write(
     report: Report, dimensions: list[Dimension], output: OutputFormat, lang: Lang, top: int
 ) -> None:
+    # Imported here: it brings rich, which ``bouncetool classify`` need not load.
+    from bouncetool.stats_format import as_csv, as_jsonl, as_tables
+
     match output:
         case OutputFormat.TABLE:
             from rich.console import Console
