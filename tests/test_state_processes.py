@@ -101,7 +101,8 @@ class TestKilledWriter:
             worker.wait()
         assert healthy(path)
         assert stored(path) % 250 == 0  # whole batches only
-        assert stored(path) < 12000 or worker.returncode == 0
+        # (all 12000 may be in even when the kill came, e.g. during the final prune or exit)
+        assert stored(path) <= 12000
         again = start_worker(path, 2, 12000, 250)
         assert again.wait(timeout=120) == 0
         assert dump(path) == reference(tmp_path / "reference.sqlite3", (2, 12000))
