@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from bouncetool.extract import parse_message
+from bouncetool.extract.mail import Found
 from bouncetool.extract.mime import Headers, content_type, decode_text, parse_entity
+from bouncetool.extract.stage import add_trailer_stage
 from bouncetool.extract.textscan import (
     clean_diagnostic,
     find_address,
@@ -123,3 +128,20 @@ class TestAddressesAndHosts:
         assert clean_diagnostic("smtp; 550 5.1.1 <a@b.example>:\n    User   unknown") == (
             "550 5.1.1 <a@b.example>: User unknown"
         )
+
+
+class TestCommandSection:
+    """A report that names the SMTP command in its own section below the answer keeps it."""
+
+    def test_the_command_joins_the_diagnostic(self) -> None:
+        data = Path(__file__).parent / "data" / "bounces" / "mfilter-smtp-command-data.eml"
+        (bounce,) = parse_message(data.read_bytes())
+        assert bounce.recipient == "hana.sato@filtr-priklad.jp"
+        assert bounce.diagnostic is not None
+        assert "550 unknown user" in bounce.diagnostic
+        assert bounce.diagnostic.endswith("(SMTP command: DATA)")
+
+    def test_a_report_without_the_section_is_unchanged(self) -> None:
+        found = [Found(recipient="a@example.jp", diagnostic="550 unknown user")]
+        add_trailer_stage(found, "-------server message\n550 unknown user\n")
+        assert found[0].diagnostic == "550 unknown user"

@@ -156,6 +156,15 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
             "diagnostic": ">>> DATA <<< 550 Unknown user rodice@filtr-priklad.jp",
         }
     ],
+    # m-FILTER names the command in its own section below the answer.
+    "mfilter-smtp-command-data.eml": [
+        {
+            "recipient": "hana.sato@filtr-priklad.jp",
+            "reply_code": "550",
+            "diagnostic": "-------server message 550 unknown user <hana.sato@filtr-priklad.jp>"
+            " (SMTP command: DATA)",
+        }
+    ],
     "exim-dsn-after-ehlo.eml": [
         {
             "recipient": "peter.horvath@partner-priklad.sk",

@@ -215,6 +215,6 @@ class TestAccuracy:
         result = measure(truth, table)
         assert result.complaints_agree == result.complaints == 25
         assert result.auto_replies_as_bounce == 0
-        # Measured 91.6 % / 94.3 %; the bar (92 % / 98 %) is not met, see README.
-        assert result.reason_rate >= 0.905
-        assert result.hard_rate >= 0.935
+        # Measured 91.8 % / 94.4 %; the bar (92 % / 98 %) is not met, see README.
+        assert result.reason_rate >= 0.913
+        assert result.hard_rate >= 0.939

@@ -90,7 +90,9 @@ def _extract(mail: Mail) -> list[Found] | None:
                     item.diagnostic = item.diagnostic or reason
         if name == "dsn":
             stage.add_stages(found, mail)
-        elif len(found) == 1 and found[0].status is None and mail.root.ctype == _REPORT:
+            return found
+        stage.add_trailer_stage(found, mail.body)  # m-FILTER names it below the answer
+        if len(found) == 1 and found[0].status is None and mail.root.ctype == _REPORT:
             found[0].status = dsn.lone_status(mail)  # a DSN naming no address (Exim, a path)
         return found
     return None

@@ -83,6 +83,28 @@ def add_stages(found: list[Found], mail: Mail) -> None:
             item.diagnostic = _with_stage(item.diagnostic, stage)
 
 
+# m-FILTER (Japanese appliance, mfilter-01/03) names the command below the server's
+# answer, in its own section: "-------server message\n550 unknown user <x>\n\n
+# -------SMTP command\nDATA". Only a command word on the line after the heading counts.
+_TRAILER = re.compile(
+    r"^-{3,}SMTP command[ \t]*\n[ \t]*([A-Za-z][A-Za-z ]{1,20}?)[ \t]*$", re.MULTILINE
+)
+_TRAILER_LITERAL = "SMTP command\n"
+
+
+def add_trailer_stage(found: list[Found], body: str) -> None:
+    """Put the command an m-FILTER report names in its own section into each diagnostic."""
+    if _TRAILER_LITERAL not in body:
+        return
+    match = _TRAILER.search(body[:_WINDOW])
+    if match is None:
+        return
+    command = match.group(1).strip()
+    for item in found:
+        if item.diagnostic and not any(word in item.diagnostic for word in _HAS_STAGE):
+            item.diagnostic = f"{item.diagnostic} (SMTP command: {command})"
+
+
 def _at_line_start(text: str, at: int) -> bool:
     return at == 0 or text[at - 1] == "\n"
 
