@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from bouncetool.extract import parse_message
+from bouncetool.extract import ExtractError, parse_message
 from bouncetool.model import Bounce, Kind, RawMessage
 from bouncetool.sources import iter_file
 
@@ -118,7 +118,10 @@ def score(corpus: Path, table: _Table | None = None) -> Scores:
 def _records(path: Path) -> list[tuple[int, Bounce]]:
     found = []
     for number, data in iter_file_messages(path):
-        found.extend((number, bounce) for bounce in parse_message(data))
+        try:
+            found.extend((number, bounce) for bounce in parse_message(data))
+        except ExtractError:
+            continue  # not mail at all (size-2 holds "22"): a problem report, no bounce
     return found
 
 

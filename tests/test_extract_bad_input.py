@@ -33,10 +33,17 @@ def _parse_safely(data: bytes) -> list[Bounce]:
 class TestEmptyAndTiny:
     """Empty or near-empty input is no bounce, and says so in one record."""
 
-    @pytest.mark.parametrize("data", [b"", b" ", b"22\n", b"\n\n\n", b"\r\n", b"From \n"])
+    @pytest.mark.parametrize("data", [b"", b" ", b"\n\n\n", b"\r\n", b"From \n"])
     def test_one_not_bounce_record(self, data: bytes) -> None:
         records = parse_message(data)
         assert [r.kind for r in records] == [Kind.NOT_BOUNCE]
+
+    @pytest.mark.parametrize(
+        "data", [b"22\n", b"\x7fELF\x02\x01", b"PK\x03\x04zip", b"jan;novak\n"]
+    )
+    def test_what_is_not_mail_is_an_error(self, data: bytes) -> None:
+        with pytest.raises(ExtractError, match="not an email message"):
+            parse_message(data)
 
     def test_wrong_type_is_a_programming_error(self) -> None:
         with pytest.raises(TypeError):

@@ -311,14 +311,9 @@ class TestContactMistakes:
         assert not missing.exists()
 
 
-class TestKnownReadingBugs:
-    """Bugs found in the walkthrough in the sources (not to be edited by QA)."""
+class TestNotMail:
+    """A file that is not mail at all is reported, not read as an ordinary message."""
 
-    @pytest.mark.xfail(
-        reason="a binary file (an executable, a zip) given as a mailbox is read as one "
-        "ordinary message: a not-bounce record, nothing on stderr, status 0",
-        strict=True,
-    )
     def test_binary_file_is_reported(self, tmp_path: Path) -> None:
         path = tmp_path / "bounces.mbox"
         path.write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 8)

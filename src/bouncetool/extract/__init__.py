@@ -14,6 +14,7 @@ asked too and their diagnostic is merged in by recipient.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 from bouncetool.errors import BounceToolError
@@ -47,6 +48,12 @@ EXTRACTORS: tuple[tuple[str, Extractor], ...] = (
 
 _REPORT = "multipart/report"
 
+# A message starts with a header field (RFC 5322 2.2: printable ASCII but the
+# colon, then a colon) or, in mbox form, a "From " line. Anything else (an
+# executable, a zip, a spreadsheet given as a mailbox) is not mail at all.
+# Blank input is an empty message: no bounce, said in one not-bounce record.
+_STARTS_LIKE_MAIL = re.compile(rb"\s*(?:From |[!-9;-~]+[ \t]*:|\Z)")
+
 
 class ExtractError(BounceToolError):
     """A message is so broken that not even a not-bounce record can be made of it."""
@@ -63,6 +70,8 @@ def parse_message(
     """
     if not isinstance(data, bytes | bytearray | memoryview):
         raise TypeError(f"parse_message wants bytes, not {type(data).__name__}")
+    if not _STARTS_LIKE_MAIL.match(data):
+        raise ExtractError("not an email message: it does not start with header fields")
     try:
         mail = Mail(parse_entity(normalise_newlines(bytes(data)).lstrip(b"\n")))
         found = _extract(mail)

@@ -6,6 +6,7 @@ import importlib
 from collections.abc import Callable, Iterable
 from typing import NamedTuple, Protocol, cast
 
+from bouncetool.errors import BounceToolError
 from bouncetool.model import Bounce, Kind, Problem, RawMessage, Record, Verdict
 from bouncetool.pipeline.tasks import FilesTask, MessagesTask, RangeTask, Task
 from bouncetool.sources import iter_file
@@ -113,12 +114,20 @@ class Worker:
             placed = [b.at(source, number) for b in bounces]
             return [Record(b, table.classify(b) if table else None) for b in placed]
         except Exception as error:  # noqa: BLE001  (one bad message must not stop the run)
-            return [Problem(source, number, f"cannot parse: {_describe(error)}")]
+            return [Problem(source, number, _describe(error))]
 
 
 def _describe(error: Exception) -> str:
+    # Our own errors already say what is wrong in words; anything else is named
+    # by its type too, since it is a bug in the extractor.
+    if isinstance(error, BounceToolError):
+        return str(error)
     text = str(error)
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+    return (
+        f"cannot parse: {type(error).__name__}: {text}"
+        if text
+        else f"cannot parse: {type(error).__name__}"
+    )
 
 
 __all__ = [
