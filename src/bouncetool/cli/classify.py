@@ -21,7 +21,7 @@ import typer
 from bouncetool.atomicwrite import atomic_text_writer
 from bouncetool.cli.app import app
 from bouncetool.cli.ledger import STATE_OPTION, describe_ingest
-from bouncetool.cli.terminal import interactive, stderr
+from bouncetool.cli.terminal import counter, interactive, stderr
 from bouncetool.errors import OutputError
 from bouncetool.language import resolve_lang
 from bouncetool.model import Lang, Problem, Record
@@ -215,17 +215,7 @@ def _progress(tally: _Tally, form: OutputFormat, output: Path | None) -> Iterato
     if not interactive() or to_terminal:
         yield _Progress(tally, None)
         return
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    # Refreshed by hand: no refresh thread runs while worker processes fork.
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.completed:,} messages read"),
-        TimeElapsedColumn(),
-        console=stderr(),
-        transient=True,
-        auto_refresh=False,
-    ) as progress:
+    with counter("messages") as progress:
         yield _Progress(tally, progress)
 
 

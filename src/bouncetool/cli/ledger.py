@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from bouncetool.cli.app import app
-from bouncetool.cli.terminal import interactive, stderr
+from bouncetool.cli.terminal import counter, interactive, stderr
 from bouncetool.model import Problem, Record
 
 if TYPE_CHECKING:
@@ -142,17 +142,7 @@ def _progress() -> Iterator[Callable[[Iterable[Record]], Iterator[Record]]]:
     if not interactive():
         yield iter
         return
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    # Refreshed by hand: no refresh thread runs while worker processes fork.
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.completed:,} records read"),
-        TimeElapsedColumn(),
-        console=stderr(),
-        transient=True,
-        auto_refresh=False,
-    ) as progress:
+    with counter("records") as progress:
         task = progress.add_task("ingest", total=None)
 
         def track(records: Iterable[Record]) -> Iterator[Record]:
