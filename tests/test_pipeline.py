@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bouncetool.model import Blame, Bounce, Kind, Lang, Problem, Record, Verdict
-from bouncetool.pipeline import Encoded, iter_encoded, iter_records
+from bouncetool.pipeline import Batch, Encoded, iter_batches, iter_encoded, iter_records
 from bouncetool.render import LineEncoder, OutputFormat
 
 _FINAL_RECIPIENT = re.compile(rb"^Final-Recipient:\s*rfc822;\s*(\S+)", re.MULTILINE | re.IGNORECASE)
@@ -271,3 +271,42 @@ class TestEncoded:
             (str(mbox), 1),
             (str(mbox), 2),
         ]
+
+
+def joined(items: list[Encoded | Batch | Problem]) -> list[str | Problem]:
+    """Consecutive texts (of lines or batches) joined into one; problems kept in place."""
+    out: list[str | Problem] = []
+    for item in items:
+        if isinstance(item, Problem):
+            out.append(item)
+        elif out and isinstance(out[-1], str):
+            out[-1] += item.text
+        else:
+            out.append(item.text)
+    return out
+
+
+class TestBatches:
+    """iter_batches gives iter_encoded's lines joined per task, problems in place, with counts."""
+
+    def test_same_text_and_problems_as_lines(self, tmp_path: Path) -> None:
+        mbox = write_mbox(tmp_path / "large.mbox", large_messages(3000))
+        encoder = LineEncoder(OutputFormat.JSONL, Lang.EN)
+        lines = list(iter_encoded([str(mbox)], encoder, workers=1, parse=parse_final_recipients))
+        batches = list(iter_batches([str(mbox)], encoder, workers=2, parse=parse_final_recipients))
+        assert len(batches) < len(lines) // 100  # a handful of objects, not one per record
+        assert joined(list(batches)) == joined(list(lines))
+        assert batches[1] == Problem(
+            str(mbox), 301, "cannot parse: ValueError: a message the parser cannot handle"
+        )
+
+    def test_counts_and_places(self, tmp_path: Path) -> None:
+        mbox = write_mbox(
+            tmp_path / "in.mbox", [dsn("a@x.example", "b@x.example"), dsn("c@x.example")]
+        )
+        encoder = LineEncoder(OutputFormat.CSV, Lang.EN)
+        (batch,) = iter_batches([str(mbox)], encoder, workers=1, parse=parse_final_recipients)
+        assert isinstance(batch, Batch)
+        assert (batch.records, batch.messages) == (3, 2)
+        assert (batch.first, batch.last) == ((str(mbox), 1), (str(mbox), 2))
+        assert batch.text.count("\r\n") == 3

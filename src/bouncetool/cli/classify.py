@@ -25,7 +25,7 @@ from bouncetool.cli.terminal import counter, interactive, stderr
 from bouncetool.errors import OutputError
 from bouncetool.language import resolve_lang
 from bouncetool.model import Lang, Problem, Record
-from bouncetool.pipeline import Encoded, iter_encoded, iter_records
+from bouncetool.pipeline import Batch, iter_batches, iter_records
 from bouncetool.render import LineEncoder, OutputFormat, render, write_lines
 from bouncetool.rules import RuleTable, load_table
 
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
 _T = TypeVar("_T")
-_Out = TypeVar("_Out", Record, Encoded)
+_Out = TypeVar("_Out", Record, Batch)
 
 
 @app.command()
@@ -93,11 +93,12 @@ def classify(
                 records = tally.passing(iter_records(sources, table=table, workers=workers))
                 render(progress.track(records), form, stream, language)
             else:
-                # The workers encode, so only text comes back to this process.
+                # The workers encode, so only text comes back to this process:
+                # one batch of lines per task.
                 encoder = LineEncoder(form, language)
-                encoded = iter_encoded(sources, encoder, table=table, workers=workers)
-                lines = (item.text for item in progress.track(tally.passing(encoded)))
-                write_lines(lines, encoder, stream)
+                batches = iter_batches(sources, encoder, table=table, workers=workers)
+                texts = (batch.text for batch in progress.track(tally.passing(batches)))
+                write_lines(texts, encoder, stream)
     except BrokenPipeError:
         # The reader went away (``| head``): stop quietly, as other tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -163,17 +164,19 @@ class _Tally:
         self._last: tuple[str | None, int | None] = (None, None)
 
     def passing(self, items: Iterable[_Out | Problem]) -> Iterator[_Out]:
-        """The records (or lines) of `items`; each problem is printed on stderr and counted."""
+        """The records (or batches of lines) of `items`; each problem is printed and counted."""
         for item in items:
             if isinstance(item, Problem):
                 self.problems += 1
                 stderr().print(f"bouncetool: {item.describe()}", markup=False, highlight=False)
                 continue
-            place = (
-                (item.bounce.source, item.bounce.message)
-                if isinstance(item, Record)
-                else (item.source, item.message)
-            )
+            if isinstance(item, Batch):
+                # Its first message may be the one the previous batch ended with.
+                self.messages += item.messages - (item.first == self._last)
+                self._last = item.last
+                yield item
+                continue
+            place = (item.bounce.source, item.bounce.message)
             if place != self._last:
                 self._last = place
                 self.messages += 1

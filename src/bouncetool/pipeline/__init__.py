@@ -16,7 +16,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import chain
 from typing import cast
@@ -24,6 +24,7 @@ from typing import cast
 from bouncetool.model import Problem
 from bouncetool.pipeline.tasks import TASK_BYTES, Task, plan
 from bouncetool.pipeline.worker import (
+    Batch,
     Classifier,
     Encode,
     Encoded,
@@ -34,12 +35,14 @@ from bouncetool.pipeline.worker import (
 )
 
 __all__ = [
+    "Batch",
     "Classifier",
     "Encode",
     "Encoded",
     "Item",
     "Parse",
     "available_cores",
+    "iter_batches",
     "iter_encoded",
     "iter_records",
 ]
@@ -63,7 +66,7 @@ def iter_records(
     in (default: one per available core; 1 = this process only). `parse`
     replaces the extractor (tests; it must be picklable to run in workers).
     """
-    return cast(Iterator[Item], _iter_results(specs, table, workers, parse, None))
+    return cast(Iterator[Item], _iter_results(specs, table, workers, parse, None, run=Worker.run))
 
 
 def iter_encoded(
@@ -80,7 +83,31 @@ def iter_encoded(
     only writes it out: the fastest way to JSON Lines or CSV. `encode` must be
     picklable (`bouncetool.render.LineEncoder` is).
     """
-    return cast(Iterator[Encoded | Problem], _iter_results(specs, table, workers, parse, encode))
+    results = _iter_results(specs, table, workers, parse, encode, run=Worker.run)
+    return cast(Iterator[Encoded | Problem], results)
+
+
+def iter_batches(
+    specs: Sequence[str],
+    encode: Encode,
+    *,
+    table: Classifier | None = None,
+    workers: int | None = None,
+    parse: Parse | None = None,
+) -> Iterator[Batch | Problem]:
+    """Like `iter_encoded`, with each run of lines of one task joined into one `Batch`.
+
+    The text of the batches, in order, is the text of `iter_encoded`'s lines;
+    problems come between batches where they came between lines. The main
+    process then handles one object per task instead of one per record.
+    """
+    return cast(
+        Iterator[Batch | Problem],
+        _iter_results(specs, table, workers, parse, encode, run=Worker.run_batched),
+    )
+
+
+Run = Callable[[Task], "list[Result] | list[Batch | Problem]"]
 
 
 def _iter_results(
@@ -89,17 +116,19 @@ def _iter_results(
     workers: int | None,
     parse: Parse | None,
     encode: Encode | None,
-) -> Iterator[Result]:
+    *,
+    run: Run,
+) -> Iterator[Result | Batch]:
     count = available_cores() if workers is None else max(1, workers)
     tasks = plan(specs)
     head = _take_until(tasks, SMALL_INPUT)
     everything = chain(head, tasks)
-    outcomes: Iterator[list[Result]]
+    outcomes: Iterator[Sequence[Result | Batch]]
     if count == 1 or _size(head) < SMALL_INPUT:
         Worker.setup(parse, table, encode)
-        outcomes = (_here(task) for task in everything)
+        outcomes = ([task] if isinstance(task, Problem) else run(task) for task in everything)
     else:
-        outcomes = _in_workers(everything, count, (parse, table, encode))
+        outcomes = _in_workers(everything, count, (parse, table, encode), run)
     for results in outcomes:
         yield from results
 
@@ -126,20 +155,17 @@ def _size(tasks: Iterable[Task | Problem]) -> int:
     return sum(task.size for task in tasks if not isinstance(task, Problem))
 
 
-def _here(task: Task | Problem) -> list[Result]:
-    return [task] if isinstance(task, Problem) else Worker.run(task)
-
-
 def _in_workers(
     tasks: Iterable[Task | Problem],
     count: int,
     setup: tuple[Parse | None, Classifier | None, Encode | None],
-) -> Iterator[list[Result]]:
+    run: Run,
+) -> Iterator[Sequence[Result | Batch]]:
     # "fork" starts a worker in milliseconds; where it does not exist the
     # default method pickles the table once per worker through the initializer.
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    pending: deque[Future[list[Result]] | list[Result]] = deque()
+    pending: deque[Future[Sequence[Result | Batch]] | list[Problem]] = deque()
     with ProcessPoolExecutor(
         count, mp_context=context, initializer=Worker.setup, initargs=setup
     ) as pool:
@@ -148,7 +174,7 @@ def _in_workers(
                 if isinstance(task, Problem):
                     pending.append([task])
                 else:
-                    pending.append(pool.submit(Worker.run, task))
+                    pending.append(pool.submit(run, task))
                 while len(pending) > count * IN_FLIGHT_PER_WORKER:
                     yield _result(pending.popleft())
             while pending:
@@ -159,5 +185,7 @@ def _in_workers(
                     future.cancel()
 
 
-def _result(entry: Future[list[Result]] | list[Result]) -> list[Result]:
+def _result(
+    entry: Future[Sequence[Result | Batch]] | list[Problem],
+) -> Sequence[Result | Batch]:
     return entry.result() if isinstance(entry, Future) else entry
