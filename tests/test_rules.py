@@ -13,7 +13,7 @@ from benchmarks.rules_accuracy import bounce_of, measure
 from bouncetool.errors import RuleError
 from bouncetool.model import Blame, Bounce, Kind
 from bouncetool.rulefile import CATEGORIES, REASONS, parse_rules
-from bouncetool.rules import MAX_TEXT, RuleTable, load_table, shipped_rules
+from bouncetool.rules import MAX_TEXT, RuleTable, load_table, shipped_rules, shipped_source
 from tests.rule_samples import Sample, read_samples
 
 SAMPLES = read_samples()
@@ -101,6 +101,25 @@ class TestPrecedence:
             "550 5.1.1 <eva@email.cz>: Recipient address rejected: User unknown"
         )
         assert first == second
+
+
+class TestShippedFile:
+    """The shipped file passes every check a user's file gets; at run time it is compiled once."""
+
+    def test_passes_the_full_checks(self) -> None:
+        checked = parse_rules(shipped_source(), "rules.toml")
+        assert tuple(checked) == shipped_rules()
+
+    def test_only_compiling_is_skipped(self) -> None:
+        source = (
+            '[[rule]]\nid = "x"\ntext = \'{pattern}\'\nkind = "soft"\nreason = "blocked"\n'
+            'category = "mail-block"\nblame = "sender"\ncs = "a"\nen = "b"\n'
+        )
+        with pytest.raises(RuleError, match="missing \\)"):
+            parse_rules(source.format(pattern="user (unknown"), "mine.toml")
+        assert parse_rules(source.format(pattern="user (unknown"), "x", compile_patterns=False)
+        with pytest.raises(RuleError, match="backtracking"):
+            parse_rules(source.format(pattern="(a+)+b"), "x", compile_patterns=False)
 
 
 class TestSemantics:

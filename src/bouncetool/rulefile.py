@@ -146,8 +146,14 @@ def read_rules(path: Path) -> list[Rule]:
     return parse_rules(source, str(path))
 
 
-def parse_rules(source: str, name: str) -> list[Rule]:
-    """The rules in TOML `source` (named `name` in messages), validated."""
+def parse_rules(source: str, name: str, *, compile_patterns: bool = True) -> list[Rule]:
+    """The rules in TOML `source` (named `name` in messages), validated.
+
+    `compile_patterns=False` skips compiling each pattern on its own to
+    check it, and only that: for the shipped file, which the test suite
+    checks in full and whose patterns the rule table compiles anyway. It
+    saves a fifth of the start-up of ``bouncetool classify``.
+    """
     try:
         data = tomllib.loads(source)
     except tomllib.TOMLDecodeError as error:
@@ -163,7 +169,7 @@ def parse_rules(source: str, name: str) -> list[Rule]:
     seen: dict[str, str] = {}
     for table, line in zip(tables, lines, strict=True):
         where = f"{name}:{line}" if line else name
-        rule = _build(table, where)
+        rule = _build(table, where, compile_patterns=compile_patterns)
         if rule.id in seen:
             raise RuleError(
                 f"{where}: rule {rule.id!r} is defined twice (first at {seen[rule.id]})"
@@ -185,7 +191,7 @@ def _key_line(source: str, key: str) -> int:
     return source.count("\n", 0, match.start()) + 1 if match else 1
 
 
-def _build(table: object, where: str) -> Rule:
+def _build(table: object, where: str, *, compile_patterns: bool = True) -> Rule:
     if not isinstance(table, dict):
         raise RuleError(f"{where}: a rule must be a table")
     rule_id = table.get("id")
@@ -211,19 +217,19 @@ def _build(table: object, where: str) -> Rule:
             extracted=tuple(Kind(k) for k in _strings(table, "extracted")),
             origin=where,
         )
-        _check(rule)
+        _check(rule, compile_patterns=compile_patterns)
     except (ValueError, re.error) as error:
         raise RuleError(f"{label}: {error}") from error
     return rule
 
 
-def _check(rule: Rule) -> None:
+def _check(rule: Rule, *, compile_patterns: bool = True) -> None:
     if rule.blame is Blame.SENDER and rule.kind is Kind.HARD:
         raise ValueError(
             "a failure the sender caused must not be 'hard': it says nothing about the address"
         )
     for pattern in rule.text:
-        check_pattern(pattern)
+        check_pattern(pattern, compile_pattern=compile_patterns)
         if _UPPER.search(pattern):
             raise ValueError(f"write text pattern {pattern!r} in lower case: text is lower-cased")
     for pattern in rule.status:
@@ -231,12 +237,16 @@ def _check(rule: Rule) -> None:
     for pattern in rule.reply:
         smtpcodes.reply_pattern(pattern)
     if rule.host is not None:
-        check_pattern(rule.host)
+        check_pattern(rule.host, compile_pattern=compile_patterns)
 
 
-def check_pattern(pattern: str) -> None:
-    """Raise ValueError for a pattern that does not compile or could backtrack badly."""
-    re.compile(pattern)
+def check_pattern(pattern: str, *, compile_pattern: bool = True) -> None:
+    """Raise ValueError for a pattern that does not compile or could backtrack badly.
+
+    With `compile_pattern=False` only the backtracking checks are made.
+    """
+    if compile_pattern:
+        re.compile(pattern)
     if _NESTED_REPEAT.search(pattern):
         raise ValueError(
             f"pattern {pattern!r} repeats a repeated group (catastrophic backtracking)"

@@ -326,9 +326,17 @@ def _verdict(rule: Rule, facts: _Facts, matched: str) -> Verdict:
 
 @functools.cache
 def shipped_rules() -> tuple[Rule, ...]:
-    """The rules shipped inside the package (parsed once per process)."""
-    source = importlib.resources.files("bouncetool").joinpath(_SHIPPED).read_text("utf-8")
-    return tuple(parse_rules(source, _SHIPPED))
+    """The rules shipped inside the package (parsed once per process).
+
+    Their patterns are not compiled one by one to check them: the test suite
+    does that (`shipped_source`), and the table compiles them anyway.
+    """
+    return tuple(parse_rules(shipped_source(), _SHIPPED, compile_patterns=False))
+
+
+def shipped_source() -> str:
+    """The text of the shipped rule file."""
+    return importlib.resources.files("bouncetool").joinpath(_SHIPPED).read_text("utf-8")
 
 
 def load_table(extra: Sequence[Path] = ()) -> RuleTable:
