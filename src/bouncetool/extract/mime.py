@@ -136,13 +136,14 @@ class Headers:
 
     def __init__(self, block: bytes) -> None:
         self._block = block
-        # Lower-case name -> raw value, replaced by its decoded text once asked for.
-        self._fields: dict[str, bytes | str] | None = None
+        # Lower-case name (bytes, as cut: no decoding of the dozens of names
+        # nobody asks for) -> raw value, replaced by its decoded text once asked for.
+        self._fields: dict[bytes, bytes | str] | None = None
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """The unfolded, decoded value of field `name`, or `default`."""
         fields = self._fields if self._fields is not None else self._index()
-        key = name.lower()
+        key = _KEYS.get(name) or _key(name)
         value = fields.get(key)
         if value is None:
             return default
@@ -167,15 +168,27 @@ class Headers:
                 return value
         return None
 
-    def _index(self) -> dict[str, bytes | str]:
+    def _index(self) -> dict[bytes, bytes | str]:
         # Reversed, so that the first occurrence of a repeated field wins. Names
-        # are ASCII by the pattern.
-        fields: dict[str, bytes | str] = {
-            name.decode("ascii").lower(): value
-            for name, value in reversed(_FIELD.findall(self._block))
-        }
+        # are ASCII by the pattern, so lower-casing the bytes is exact.
+        pairs = _FIELD.findall(self._block)
+        pairs.reverse()
+        fields: dict[bytes, bytes | str] = {name.lower(): value for name, value in pairs}
         self._fields = fields
         return fields
+
+
+# The names asked for are a few dozen constants: each is lower-cased and encoded once.
+_KEYS: dict[str, bytes] = {}
+
+
+def _key(name: str) -> bytes:
+    try:
+        key = name.lower().encode("ascii")
+    except UnicodeEncodeError:
+        key = b"\n"  # no field has a non-ASCII name (nor one with a line end)
+    _KEYS[name] = key
+    return key
 
 
 def _unfold(value: bytes) -> str:
