@@ -11,6 +11,7 @@ from bouncetool.cli import (  # noqa: F401  (importing a module registers its co
     classify,
     contacts,
     ledger,
+    quickparams,
     rules,
     run,
     stats,
@@ -58,6 +59,8 @@ def main() -> None:
     A `BounceToolError` becomes one line on stderr and its exit status;
     anything else keeps its traceback, because it is a bug.
     """
+    # Values that need no checking skip typer's pydantic adapters (60 ms of start-up).
+    quickparams.install()
     try:
         app()
     except BounceToolError as error:
