@@ -39,9 +39,11 @@ CAMPAIGN_HEADERS: tuple[str, ...] = (
 
 _QUOTED_WINDOW = 30000  # quoted headers sit right after the report, never megabytes down
 _DELIVERED_ACTIONS = ("delivered", "relayed", "expanded")
-# Case variants spelled out: case-insensitive scanning of long bodies is slow.
+# Case variants spelled out: case-insensitive scanning of long bodies is slow. Led by
+# a line end rather than "^", so that `re` skips to each line end at C speed instead
+# of trying every position (the text searched gets a line end in front).
 _QUOTED_HEADER = re.compile(
-    r"^(Message-I[Dd]|MESSAGE-ID|message-id|From|FROM|from|Return-[Pp]ath|RETURN-PATH"
+    r"\n(Message-I[Dd]|MESSAGE-ID|message-id|From|FROM|from|Return-[Pp]ath|RETURN-PATH"
     r"|[Xx]-[\w-]+|List-I[Dd]|LIST-ID|list-id|Feedback-I[Dd]|feedback-id)[ \t]*:[ \t]*(.+)$",
     re.MULTILINE,
 )
@@ -160,7 +162,7 @@ def _original(mail: Mail) -> Headers | dict[str, str]:
     if attached is not None:
         return attached
     quoted: dict[str, str] = {}
-    for match in _QUOTED_HEADER.finditer(mail.body, 0, _QUOTED_WINDOW):
+    for match in _QUOTED_HEADER.finditer("\n" + mail.body[:_QUOTED_WINDOW]):
         quoted.setdefault(match.group(1).lower(), match.group(2).strip())
     return quoted
 
