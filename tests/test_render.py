@@ -11,7 +11,7 @@ import pytest
 
 from bouncetool.atomicwrite import atomic_text_writer
 from bouncetool.model import RECORD_FIELDS, Blame, Bounce, Kind, Lang, Record, Verdict
-from bouncetool.render import OutputFormat, render
+from bouncetool.render import OutputFormat, _json_line, render
 
 VERDICT = Verdict(
     kind=Kind.HARD,
@@ -66,6 +66,31 @@ class TestJsonLines:
     def test_czech_and_readable(self) -> None:
         text = rendered(OutputFormat.JSONL, Lang.CS)
         assert "Adresa příjemce neexistuje." in text  # not \\u-escaped
+
+
+class TestJsonSameAsStandardEncoder:
+    """A line is exactly what json.JSONEncoder(ensure_ascii=False) writes for the row."""
+
+    @pytest.mark.parametrize(
+        "value",
+        [
+            "plain",
+            'quote " and \\ back',
+            "line\nend\ttab\x00\x1f\x7f",
+            "é ř 😀 \u2028",
+            "%s %d %%",
+            "",
+        ],
+    )
+    def test_strings(self, value: str) -> None:
+        row = {**dict.fromkeys(RECORD_FIELDS), "diagnostic": value, "message": 12}
+        encoder = json.JSONEncoder(ensure_ascii=False)
+        assert _json_line(row) == encoder.encode(row) + "\n"
+
+    def test_other_types_and_keys(self) -> None:
+        encoder = json.JSONEncoder(ensure_ascii=False)
+        for row in ({"a%b": "x", "klíč": -3, "n": 10**20}, {"x": 1.5, "y": True}, {}):
+            assert _json_line(row) == encoder.encode(row) + "\n"
 
 
 class TestCsv:

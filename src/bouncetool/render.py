@@ -13,7 +13,7 @@ import io
 import json
 from collections.abc import Iterable
 from pathlib import PurePath
-from typing import TextIO, assert_never
+from typing import Any, TextIO, assert_never
 
 from bouncetool.model import RECORD_FIELDS, Lang, Record
 
@@ -81,7 +81,7 @@ class LineEncoder:
         if source is not None:
             row["source"], row["message"] = source, message
         if self.form is OutputFormat.JSONL:
-            return _JSON(row) + "\n"
+            return _json_line(row)
         return _csv_line(["" if row[field] is None else row[field] for field in RECORD_FIELDS])
 
 
@@ -98,6 +98,49 @@ def write_lines(lines: Iterable[str], encoder: LineEncoder, stream: TextIO) -> i
 # json.dumps with options builds a new encoder per call; this one is built once
 # and writes the same text.
 _JSON = json.JSONEncoder(ensure_ascii=False).encode
+# The string encoder `_JSON` itself uses for keys and values (C, when available).
+_JSON_STRING = json.encoder.encode_basestring
+# Per set of keys: the line with a "%s" per value (keys are not escaped twice a record).
+_JSON_TEMPLATES: dict[tuple[str, ...], str] = {}
+
+
+def _json_line(row: dict[str, Any]) -> str:
+    """``_JSON(row) + "\\n"``, faster for rows of strings, ints and nulls.
+
+    Each value is encoded as `_JSON` encodes it (the same string encoder,
+    ``null``, ``int.__repr__``) and put into the row's template. A value of any
+    other type (none in the output contract) leaves the row to `_JSON`.
+    """
+    try:
+        values = [
+            _JSON_STRING(value) if value.__class__ is str else _json_scalar(value)
+            for value in row.values()
+        ]
+    except _NotPlainError:
+        return _JSON(row) + "\n"
+    keys = tuple(row)
+    template = _JSON_TEMPLATES.get(keys)
+    if template is None:
+        template = _JSON_TEMPLATES[keys] = _json_template(keys)
+    return template % tuple(values)
+
+
+class _NotPlainError(Exception):
+    """A value `_json_line` leaves to the full JSON encoder."""
+
+
+def _json_scalar(value: object) -> str:
+    if value is None:
+        return "null"
+    if value.__class__ is int:
+        return int.__repr__(value)
+    raise _NotPlainError
+
+
+def _json_template(keys: tuple[str, ...]) -> str:
+    fields = ", ".join(_JSON_STRING(key).replace("%", "%%") + ": %s" for key in keys)
+    return "{" + fields + "}\n"
+
 
 # One writer per process, reused: creating a csv.writer per row costs more
 # than the row itself.
