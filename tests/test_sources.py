@@ -118,6 +118,24 @@ class TestLineEndings:
         assert list(split_mbox(chunks)) == safe
 
 
+class TestEscapesAcrossChunks:
+    """Escaped From lines are restored in every line-ending style, wherever the chunks are cut."""
+
+    @pytest.mark.parametrize("eol", [b"\n", b"\r\n", b"\r"])
+    def test_every_cut(self, eol: bytes) -> None:
+        escaped = (
+            b"A: 1" + eol + b">From one" + eol + b">>>>>>From deep" + eol + b"x >From mid" + eol
+        )
+        plain = b"B: 2" + eol + b"From-less" + eol
+        whole = mbox_of([escaped, plain, escaped], eol)
+        lf = eol if eol != b"\r" else b"\n"
+        restored = b"A: 1" + lf + b"From one" + lf + b">>>>>From deep" + lf + b"x >From mid" + lf
+        want = [restored, plain.replace(b"\r", b"\n") if eol == b"\r" else plain, restored]
+        for cut in (1, 2, 3, 5, 8, 13, len(whole)):
+            chunks = [whole[i : i + cut] for i in range(0, len(whole), cut)]
+            assert list(split_mbox(chunks)) == want, cut
+
+
 class TestSingleFiles:
     """A file that does not start with a From line is one message; an empty one is none."""
 

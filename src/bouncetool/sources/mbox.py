@@ -50,24 +50,38 @@ def split_mbox(chunks: Iterable[bytes]) -> Iterator[bytes | None]:
     started = False
     too_large = False  # the message being read has outgrown the limit
     scan = 0  # everything before this offset has been searched for a separator
+    # The scan for separators also finds escaped "From " lines (">From "), so a
+    # message without one is not searched again for them. Only a message that
+    # began before the scan resumed on a new chunk (where an escape could
+    # straddle the chunks) is searched the old way.
+    escaped = False
     for chunk in chunks:
         buffer += chunk
         if not started:
-            # Blank lines before the first "From " line carry nothing. (Stripping
-            # copies the buffer, a whole megabyte per range: only when there are any.)
-            if buffer and buffer[0] in b"\r\n":
-                del buffer[: len(buffer) - len(buffer.lstrip(b"\r\n"))]
-            started = bool(buffer)
+            started = _drop_leading_blank_lines(buffer)
         separator = separator or separator_for(buffer)
         if separator is None:
             if len(buffer) <= limit:
                 continue  # the first line has not ended yet
             separator = b"\nFrom "  # a line this long is no From line: any style will do
+        find = _SEPARATOR_OR_ESCAPE[separator].search
+        resumed = scan
         start = 0
-        while (found := buffer.find(separator, max(scan, start))) >= 0:
+        while (match := find(buffer, max(scan, start))) is not None:
+            found = match.start()
+            if match.end() - found != len(separator) or buffer[found] != separator[0]:
+                # An escaped "From " line, or (CR-only style) a "From " line after an LF,
+                # which the conversion to LF makes a line start: not a separator.
+                escaped = escaped or match.end() - found != len(separator)
+                scan = found + 1
+                continue
             too_large = too_large or found - start > limit
-            yield TOO_LARGE if too_large else _message(buffer, start, found, separator)
-            too_large = False
+            if too_large:
+                yield TOO_LARGE
+            else:
+                known = start >= resumed  # the whole message was scanned here
+                yield _message(buffer, start, found, separator, escaped if known else None)
+            too_large = escaped = False
             start = found + 1  # the "From " line of the next message
             scan = start + 1
         del buffer[:start]
@@ -80,15 +94,34 @@ def split_mbox(chunks: Iterable[bytes]) -> Iterator[bytes | None]:
     if too_large or len(buffer) > limit:
         yield TOO_LARGE
     elif buffer:
-        # The last message has no separator after it, but ends with the same
-        # blank line; drop that line as the separator would.
-        separator = separator or b"\nFrom "
-        end = len(buffer)
-        for blank in (b"\r\n", b"\n", b"\r"):
-            if buffer.endswith(blank * 2):
-                end -= len(blank)
-                break
-        yield _message(buffer, 0, end, separator)
+        yield _last_message(buffer, separator or b"\nFrom ")
+
+
+def _drop_leading_blank_lines(buffer: bytearray) -> bool:
+    """Drop the blank lines before the first "From " line; True once data is left."""
+    # (Stripping copies the buffer, a whole megabyte per range: only when there are any.)
+    if buffer and buffer[0] in b"\r\n":
+        del buffer[: len(buffer) - len(buffer.lstrip(b"\r\n"))]
+    return bool(buffer)
+
+
+def _last_message(buffer: bytearray, separator: bytes) -> bytes:
+    # The last message has no separator after it, but ends with the same
+    # blank line; drop that line as the separator would.
+    end = len(buffer)
+    for blank in (b"\r\n", b"\n", b"\r"):
+        if buffer.endswith(blank * 2):
+            end -= len(blank)
+            break
+    return _message(buffer, 0, end, separator, None)
+
+
+# A separator, or a line escaped by mboxrd / mboxo writers (">From ", ">>From "). In
+# a CR-only mbox both CR and LF end lines once converted, so either leads an escape.
+_SEPARATOR_OR_ESCAPE = {
+    b"\nFrom ": re.compile(rb"\n>*From "),
+    b"\rFrom ": re.compile(rb"[\r\n]>*From "),
+}
 
 
 def message_or_problem(name: str, number: int, data: bytes | None) -> RawMessage | Problem:
@@ -114,9 +147,12 @@ def separator_for(buffer: bytes | bytearray) -> bytes | None:
     return None
 
 
-def _message(buffer: bytearray, start: int, end: int, separator: bytes) -> bytes:
+def _message(
+    buffer: bytearray, start: int, end: int, separator: bytes, escaped: bool | None
+) -> bytes:
     # buffer[start:end] is the "From " line, the message, and for CRLF the
-    # "\r" of the blank line whose "\n" begins the separator.
+    # "\r" of the blank line whose "\n" begins the separator. `escaped` says
+    # whether an escaped "From " line is in it (None: not known, look).
     eol = separator[:1]
     body = buffer.find(eol, start, end)
     if body < 0:
@@ -127,6 +163,6 @@ def _message(buffer: bytearray, start: int, end: int, separator: bytes) -> bytes
         data = data.replace(b"\r", b"\n")
     elif data.endswith(b"\r"):
         data = data[:-1]
-    if b">From " in data:
+    if escaped is not False and b">From " in data:
         data = _ESCAPED_FROM.sub(rb"\1", data)
     return data
