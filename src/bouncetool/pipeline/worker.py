@@ -86,34 +86,38 @@ class Worker:
     @classmethod
     def run(cls, task: Task) -> list[Result]:
         """Read and parse everything `task` names."""
-        if isinstance(task, FilesTask):
-            items: Iterable[RawMessage | Problem] = (
-                item for path in task.paths for item in iter_file(path)
-            )
-        elif isinstance(task, RangeTask):
-            items = iter_range(task.path, task.part)
-        else:
-            items = task.items
-        return cls._parse_all(items)
+        return cls._parse_all(_items(task))
 
     @classmethod
     def run_batched(cls, task: Task) -> list[Batch | Problem]:
-        """Like `run` with an encoder set up: the encoded records joined into batches."""
+        """Like `run` with an encoder set up: the encoded records joined into batches.
+
+        A batch holds the lines of consecutive messages; a problem ends one.
+        """
+        if cls.encode is None:
+            raise TypeError("run_batched needs an encoder (Worker.setup)")
         out: list[Batch | Problem] = []
-        run: list[Encoded] = []
-        for result in cls.run(task):
-            if isinstance(result, Encoded):
-                run.append(result)
+        texts: list[str] = []
+        messages = 0
+        first: tuple[str | None, int | None] = (None, None)
+        last = first
+        for item in _items(task):
+            done = cls._lines(item) if isinstance(item, RawMessage) else item
+            if isinstance(done, Problem):
+                if texts:
+                    out.append(Batch("".join(texts), len(texts), messages, first, last))
+                    texts, messages = [], 0
+                out.append(done)
                 continue
-            if run:
-                out.append(_batch(run))
-                run = []
-            if isinstance(result, Problem):
-                out.append(result)
-            else:
-                raise TypeError("run_batched needs an encoder (Worker.setup)")
-        if run:
-            out.append(_batch(run))
+            place, lines = done
+            if not texts or place != last:
+                messages += 1
+            if not texts:
+                first = place
+            texts.extend(lines)
+            last = place
+        if texts:
+            out.append(Batch("".join(texts), len(texts), messages, first, last))
         return out
 
     @classmethod
@@ -150,21 +154,30 @@ class Worker:
         except Exception as error:  # noqa: BLE001  (one bad message must not stop the run)
             return [Problem(source, number, _describe(error))]
 
+    @classmethod
+    def _lines(cls, raw: RawMessage) -> tuple[tuple[str | None, int | None], list[str]] | Problem:
+        # The place and the encoded lines of one message's records (`_results` unwrapped).
+        if cls.parse is None:
+            cls.parse = default_parse()
+        source, number, table, encode = raw.source, raw.number, cls.table, cls.encode
+        assert encode is not None  # noqa: S101  (run_batched checked)
+        try:
+            bounces = cls.parse(raw.data) or [Bounce(Kind.NOT_BOUNCE)]
+            return (source, number), [
+                encode(Record(b, table.classify(b) if table else None), source, number)
+                for b in bounces
+            ]
+        except Exception as error:  # noqa: BLE001  (one bad message must not stop the run)
+            return Problem(source, number, _describe(error))
 
-def _batch(run: list[Encoded]) -> Batch:
-    messages, last = 0, None
-    for encoded in run:
-        if (encoded.source, encoded.message) != last:
-            last = (encoded.source, encoded.message)
-            messages += 1
-    first = run[0]
-    return Batch(
-        "".join([encoded.text for encoded in run]),
-        len(run),
-        messages,
-        (first.source, first.message),
-        (run[-1].source, run[-1].message),
-    )
+
+def _items(task: Task) -> Iterable[RawMessage | Problem]:
+    """The messages (and problems) of `task`, read in this process."""
+    if isinstance(task, FilesTask):
+        return (item for path in task.paths for item in iter_file(path))
+    if isinstance(task, RangeTask):
+        return iter_range(task.path, task.part)
+    return task.items
 
 
 def _describe(error: Exception) -> str:
