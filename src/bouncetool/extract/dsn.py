@@ -32,6 +32,7 @@ _INLINE = re.compile(
     r"^(?:Final|Original|FINAL|ORIGINAL|final|original)-(?:Recipient|RECIPIENT|recipient)[ \t]*:",
     re.MULTILINE,
 )
+_RECIPIENT_FIELDS = frozenset({"final-recipient", "original-recipient"})
 _PER_MESSAGE = {"reporting-mta", "arrival-date", "received-from-mta", "x-postfix-sender"}
 _WANTED = {
     "final-recipient",
@@ -80,11 +81,16 @@ def parse_fields(text: str) -> list[Found]:
     message: dict[str, str] = {}
     recipients: list[dict[str, str]] = []
     for block in _blocks(text):
-        for name, value in block:
+        fields: list[list[str]] = []
+        names_recipient = False
+        for field in block:
+            name = field[0]
             if name in _PER_MESSAGE:
-                message.setdefault(name, value)
-        fields = [(name, value) for name, value in block if name not in _PER_MESSAGE]
-        if any(name in ("final-recipient", "original-recipient") for name, _ in fields):
+                message.setdefault(name, field[1])
+            else:
+                fields.append(field)
+                names_recipient = names_recipient or name in _RECIPIENT_FIELDS
+        if names_recipient:
             recipients.extend(_split_block(fields))
     found = []
     for fields_of_one in recipients:
@@ -94,25 +100,28 @@ def parse_fields(text: str) -> list[Found]:
     return found
 
 
-def _blocks(text: str) -> list[list[tuple[str, str]]]:
+def _blocks(text: str) -> list[list[list[str]]]:
+    # Each block a list of [name, value] fields.
     blocks: list[list[list[str]]] = [[]]
+    block = blocks[0]
     last: list[str] | None = None  # [name, value] of the field being unfolded
     for line in text.split("\n"):
-        if not line.strip():
-            if blocks[-1]:
-                blocks.append([])
+        if not line or line.isspace():
+            if block:
+                block = []
+                blocks.append(block)
             last = None
-        elif line[:1] in (" ", "\t") and last is not None:
+        elif last is not None and line[0] in " \t":
             last[1] += " " + line.strip()
         elif (match := _FIELD.match(line)) and (name := match.group(1).lower()) in _WANTED:
             last = [name, match.group(2).strip()]
-            blocks[-1].append(last)
+            block.append(last)
         else:
             last = None
-    return [[(name, value) for name, value in block] for block in blocks if block]
+    return [b for b in blocks if b]
 
 
-def _split_block(block: list[tuple[str, str]]) -> list[dict[str, str]]:
+def _split_block(block: list[list[str]]) -> list[dict[str, str]]:
     # A field already seen starts the next recipient: blocks that run together
     # (AOL, some Sendmail builds) repeat Final-Recipient, Action, Status, ...
     split: list[dict[str, str]] = [{}]
