@@ -194,7 +194,9 @@ def _key(name: str) -> bytes:
 def _unfold(value: bytes) -> str:
     if b"\n" in value:
         value = b" ".join(line.strip() for line in value.split(b"\n"))
-    return decode_text(value.strip())
+    value = value.strip()
+    # Most values are plain ASCII: what `decode_text` would do, without the call.
+    return value.decode("ascii") if value.isascii() else decode_text(value)
 
 
 def parse_headers(block: bytes) -> Headers:
