@@ -257,6 +257,23 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
             " Remote host is not responding.",
         }
     ],
+    # fml refuses a post to a members-only list: the list that refused is the recipient.
+    "fml-not-a-member.eml": [
+        {
+            "recipient": "fotoklub@konference-priklad.cz",
+            "diagnostic": "You are not a member of this mailing list"
+            " <fotoklub@konference-priklad.cz>.",
+        }
+    ],
+    # fml 8 (X-ML-Server, List-Software) drops a post it has seen before.
+    "fml-loop-alert.eml": [
+        {
+            "recipient": "zahradkari@spolek-priklad.cz",
+            "diagnostic": "Duplicated Message-ID in <zahradkari@spolek-priklad.cz>.",
+        }
+    ],
+    # A post the list distributes carries fml's header too, and its article counter.
+    "fml-list-post.eml": [{"recipient": None, "kind": Kind.NOT_BOUNCE}],
     "inline-dsn-text.eml": [
         {
             "recipient": "jana.dvorakova@tiscali.cz",

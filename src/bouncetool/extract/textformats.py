@@ -9,12 +9,23 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from bouncetool.extract import amazonses, exchange, exim, gmail, pmdf, postfix, qmail, sendmail
+from bouncetool.extract import (
+    amazonses,
+    exchange,
+    exim,
+    fml,
+    gmail,
+    pmdf,
+    postfix,
+    qmail,
+    sendmail,
+)
 from bouncetool.extract.mail import TOP_WINDOW, Found, Mail
 
 _QUOTE = re.compile(r"^> ?", re.MULTILINE)
 
 FORMATS: tuple[Callable[[Mail], list[Found] | None], ...] = (
+    fml.extract,  # known by its own header alone: the cheapest test, and never ambiguous
     amazonses.extract,  # JSON events: recognised by their keys, never confused with text
     qmail.extract,  # its closing marker is specific; before Exim, whose wording some copy
     postfix.extract,  # Postfix text, OpenSMTPD, DragonFly
