@@ -274,6 +274,67 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
     ],
     # A post the list distributes carries fml's header too, and its article counter.
     "fml-list-post.eml": [{"recipient": None, "kind": Kind.NOT_BOUNCE}],
+    # A bounce forwarded by a person: the forwarded bounce's recipient and returned message.
+    "forwarded-apple-quoted-postfix.eml": [
+        {
+            "recipient": "ondrej.kucera@centrum.cz",
+            "kind": Kind.HARD,
+            "status": "5.1.1",
+            "reply_code": "550",
+            "reporting_mta": "mail.firma-priklad.cz",
+            "original_message_id": "<brezen-2025.ondrej@firma-priklad.cz>",
+        }
+    ],
+    "forwarded-thunderbird-qmail.eml": [
+        {
+            "recipient": "vera.bartosova@volny-priklad.cz",
+            "status": "5.1.1",
+            "diagnostic": "Sorry, no mailbox here by that name. (#5.1.1)",
+            "original_message_id": "<objednavka-8812@eshop-priklad.cz>",
+        }
+    ],
+    "forwarded-outlook-original-message.eml": [
+        {
+            "recipient": "lenka.sedlakova@partner-priklad.cz",
+            "status": "5.1.1",
+            "original_message_id": "<novinky.lenka@firma-priklad.cz>",
+        }
+    ],
+    "reply-quoted-exim.eml": [
+        {
+            "recipient": "objednavky@stavebniny-priklad.cz",
+            "status": "5.1.1",
+            "remote_mta": "mx.stavebniny-priklad.cz",
+            "original_message_id": "<poptavka-311@firma-priklad.cz>",
+        }
+    ],
+    "forwarded-as-attachment-dsn.eml": [
+        {
+            "recipient": "radek.pokorny@email-priklad.cz",
+            "status": "5.2.1",
+            "campaign": "novinky-brezen",
+            "date": "2025-03-10T07:58:41+01:00",
+        }
+    ],
+    # A notice naming nobody around a complete bounce: the inner bounce's recipient.
+    "bounce-inside-bounce.eml": [
+        {
+            "recipient": "pavla.jelinkova@skola-priklad.cz",
+            "status": "5.1.1",
+            "reply_code": "550",
+            "original_message_id": "<zapis-jaro-2025.pavla@firma-priklad.cz>",
+        }
+    ],
+    # An ordinary forward and an ordinary quoted reply stay what they are.
+    "forwarded-ordinary-email.eml": [{"recipient": None, "kind": Kind.NOT_BOUNCE}],
+    "reply-quoted-conversation.eml": [{"recipient": None, "kind": Kind.NOT_BOUNCE}],
+    # A bounce whose returned message quotes another bounce keeps its own recipient.
+    "dsn-original-quotes-a-bounce.eml": [
+        {"recipient": "helpdesk@dodavatel-priklad.cz", "status": "5.2.2"}
+    ],
+    "notice-original-quotes-a-bounce.eml": [
+        {"recipient": "reklamace@brana-priklad.cz", "diagnostic": "Unknown user"}
+    ],
     "inline-dsn-text.eml": [
         {
             "recipient": "jana.dvorakova@tiscali.cz",
