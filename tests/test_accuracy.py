@@ -13,9 +13,9 @@ import pytest
 from benchmarks.accuracy import Scores, score
 
 FLOORS = {
-    "recipient": 0.980,  # reached 0.983
-    "status": 0.956,  # reached 0.961
-    "reply_code": 0.962,  # reached 0.967
+    "recipient": 0.984,  # reached 0.989 (bounces forwarded or attached inside another, fml)
+    "status": 0.962,  # reached 0.967
+    "reply_code": 0.968,  # reached 0.974
 }
 PRECISION_FLOOR = 0.985  # reached 0.988
 
