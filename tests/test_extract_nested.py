@@ -150,6 +150,19 @@ class TestOnlyBouncesCount:
         (record,) = parse_message(forward(text, subject="Fwd: Porada"))
         assert record.kind is Kind.NOT_BOUNCE
 
+    def test_forwarded_newsletter_from_a_no_reply_sender(self) -> None:
+        # Its sender looks automatic, but only a mail system's own message is read
+        # without a known layout: the address alone on its line is no failed recipient.
+        text = (
+            "---------- Forwarded message ---------\n"
+            "From: Obchod <noreply@mail.obchod-priklad.cz>\n"
+            "Subject: Potvrzeni objednavky\n\n"
+            "Dekujeme za objednavku. Dotazy piste na:\n\n"
+            "<info@obchod-priklad.cz>\n"
+        )
+        (record,) = parse_message(forward(text, subject="Fwd: Potvrzeni objednavky"))
+        assert record.kind is Kind.NOT_BOUNCE
+
     def test_attached_message_that_claims_nothing_is_not_read(self) -> None:
         # The gateway's own notice decides; its returned message quotes a qmail bounce.
         data = (SAMPLES / "notice-original-quotes-a-bounce.eml").read_bytes()

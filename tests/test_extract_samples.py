@@ -300,6 +300,15 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
             "original_message_id": "<novinky.lenka@firma-priklad.cz>",
         }
     ],
+    # Gmail's own "Address not found" names the address in a sentence: no known layout,
+    # but a mailer daemon's message, so the last-resort reading applies inside the forward.
+    "forwarded-gmail-address-not-found.eml": [
+        {
+            "recipient": "filip.urban@posta-priklad.cz",
+            "status": "5.1.1",
+            "reply_code": "550",
+        }
+    ],
     "reply-quoted-exim.eml": [
         {
             "recipient": "objednavky@stavebniny-priklad.cz",

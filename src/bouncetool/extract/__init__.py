@@ -65,10 +65,12 @@ EXTRACTORS: tuple[tuple[str, Extractor], ...] = (
 )
 """The extractors in the order they are asked; the first that finds something decides."""
 
-# What proves a message inside another to be a bounce: a report or a known server's text.
+# What proves a message inside another to be a bounce: a report, a known server's text,
+# or a mailer daemon's own message in any layout (Gmail's "Address not found").
 _INNER_EXTRACTORS: tuple[tuple[str, Extractor], ...] = (
     ("dsn", dsn.extract),
     ("text", textformats.extract),
+    ("heuristic", nested.from_daemon(heuristic.extract)),
 )
 
 

@@ -19,7 +19,9 @@ really is a bounce: the inner message says so where it names its sender or
 subject (a mailer daemon, a failure subject, ``multipart/report``; a
 forwarded text whose header labels are in another language may name
 neither), and the standard or the text extractors find its recipients in it
-(delivery-status fields or a known server's report). An ordinary forwarded
+(delivery-status fields or a known server's report), or, for a message from
+a mailer daemon or postmaster itself, the last-resort heuristics do (Gmail's
+"Address not found" names the address in a sentence). An ordinary forwarded
 email stays not-bounce.
 
 `parse_message` asks only when the standard and the text extractors found
@@ -30,11 +32,13 @@ quotes another keeps its own recipients, and ordinary bounces pay nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from bouncetool.extract.heuristic import BOUNCE_SENDER, BOUNCE_SUBJECT
-from bouncetool.extract.mail import TOP_WINDOW, Mail
+from bouncetool.extract.mail import TOP_WINDOW, Found, Mail
 from bouncetool.extract.mime import decode_words, parse_entity
+
+Extractor = Callable[[Mail], "list[Found] | None"]
 
 _ENCLOSED = ("message/rfc822", "message/global")
 _REPORT = "multipart/report"
@@ -51,6 +55,8 @@ _FORWARD_LINE = re.compile(
     r"|^_{10,}[ \t]*\n",
     re.MULTILINE,
 )
+# A sender that is certainly a mail system: the daemons' and postmasters' own names.
+_DAEMON = re.compile(r"mailer-daemon|postmaster|mail delivery (?:subsystem|system)")
 _QUOTE = re.compile(r"^> ?", re.MULTILINE)
 _QUOTED_LINE = re.compile(r"^>", re.MULTILINE)
 _HEADER_LINE = re.compile(r"[!-9;-~]+[ \t]*:")
@@ -72,6 +78,19 @@ def candidates(mail: Mail) -> Iterator[Mail]:
         sender, subject = inner.header("from"), inner.subject
         if (not sender and not subject) or _claims_bounce(inner.root.ctype, sender, subject):
             yield inner
+
+
+def from_daemon(extractor: Extractor) -> Extractor:
+    """`extractor` asked only for a message whose sender is a mailer daemon or postmaster.
+
+    Inside another message the last-resort heuristics need more than words:
+    a forwarded newsletter from "bounce@..." or "noreply@mail..." is no bounce.
+    """
+
+    def extract(mail: Mail) -> list[Found] | None:
+        return extractor(mail) if _DAEMON.search(mail.sender) else None
+
+    return extract
 
 
 def _claims_bounce(ctype: str, sender: str | None, subject: str) -> bool:
