@@ -169,6 +169,22 @@ class TestOnlyBouncesCount:
         assert recipients(data) == ["reklamace@brana-priklad.cz"]
 
 
+class TestMailSystemsDoNotForward:
+    """A mail system's own notice is never read as a person's forward: its own words decide."""
+
+    def test_returned_forward_of_a_bounce(self) -> None:
+        # The gateway returns a message that was itself a forwarded bounce.
+        data = (
+            "From: Mail Delivery System <MAILER-DAEMON@brana-priklad.cz>\n"
+            "To: bounces@eshop-priklad.cz\n"
+            "Subject: Mail delivery failed\n"
+            "Date: Tue, 4 Mar 2025 09:00:00 +0100\n\n"
+            "Unknown user: reklamace@brana-priklad.cz\n\n"
+            f"----- Original message -----\n{FORWARDED_HEADERS}\n{QMAIL_REPORT}"
+        ).encode()
+        assert recipients(data) == ["reklamace@brana-priklad.cz"]
+
+
 class TestAskedOnlyWhenNothingElseFound:
     """Messages the standard or text extractors read are never searched for a bounce inside."""
 

@@ -27,6 +27,8 @@ email stays not-bounce.
 `parse_message` asks only when the standard and the text extractors found
 nothing in the message itself, so a bounce whose returned message merely
 quotes another keeps its own recipients, and ordinary bounces pay nothing.
+A message from a mail system (mailer daemon, postmaster) is never searched
+for a forwarded text: systems attach what they return, only people forward.
 """
 
 from __future__ import annotations
@@ -73,6 +75,8 @@ def candidates(mail: Mail) -> Iterator[Mail]:
             subject = decode_words(enclosed.headers.get("subject") or "")
             if _claims_bounce(enclosed.ctype, enclosed.headers.get("from"), subject):
                 yield Mail(parse_entity(part.payload().lstrip(b"\n"), part.depth + 1))
+    if _DAEMON.search(mail.sender):
+        return  # mail systems attach what they return; forwarding in the text is a person's
     for text in _forwarded_texts(mail):
         inner = Mail(parse_entity(_as_message(text)))
         sender, subject = inner.header("from"), inner.subject
