@@ -7,7 +7,9 @@ committed are IMAP messages marked read or moved, so a run killed before that
 reads them again and loses nothing; one killed after it finds them settled.
 Contact files and exports are recomputed from the ledger on every run and
 written atomically, so a run killed while writing leaves the previous file
-whole and the next run writes the new one.
+whole and the next run writes the new one. A message that cannot be parsed
+is written into the quarantine folder (`bouncetool.quarantine`) as soon as it
+is met; only once its bytes are there is an IMAP message settled with the rest.
 
 `run` holds the run lock for the whole pass, logs each step to the
 ``bouncetool.run`` logger (the CLI decides where that goes) and returns a
