@@ -100,6 +100,13 @@ class TestQuoting:
             "vera.bartosova@volny-priklad.cz"
         ]
 
+    def test_forward_line_quoted_too(self) -> None:
+        # A reply to a forward: Gmail's forward line and the bounce below it, all quoted.
+        text = quote(f"---------- Forwarded message ---------\n{FORWARDED_HEADERS}\n{QMAIL_REPORT}")
+        assert recipients(forward(text, subject="Re: Fwd: failure notice")) == [
+            "vera.bartosova@volny-priklad.cz"
+        ]
+
     def test_quoted_reply_without_forward_line(self) -> None:
         text = "On Tue, 4 Mar 2025, MAILER-DAEMON wrote:\n" + quote(QMAIL_REPORT)
         assert recipients(forward(text, subject="Re: failure notice")) == [
