@@ -15,7 +15,7 @@ from benchmarks.accuracy import Scores, score
 FLOORS = {
     "recipient": 0.989,  # reached 0.994 (with bounces inside other messages, fml notices)
     "status": 0.967,  # reached 0.972
-    "reply_code": 0.973,  # reached 0.978
+    "reply_code": 0.983,  # reached 0.988 (Sendmail transcripts read for silent reports)
 }
 PRECISION_FLOOR = 0.985  # reached 0.988
 

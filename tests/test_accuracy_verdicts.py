@@ -18,8 +18,9 @@ from benchmarks.accuracy import Scores, score
 from bouncetool.rules import load_table
 
 FLOORS = {
-    # reached 0.921 / 0.947 (branch extract3 on main: bounces inside other messages, fml)
-    "reason": 0.916,
+    # reached 0.926 / 0.947 (reason: Sendmail transcripts read for silent reports, Postfix
+    # pipe exit texts; kind: branch extract3, bounces inside other messages, fml)
+    "reason": 0.921,
     "kind": 0.942,
 }
 

@@ -156,6 +156,52 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
             "diagnostic": ">>> DATA <<< 550 Unknown user rodice@filtr-priklad.jp",
         }
     ],
+    # Sendmail gives a local mailer's failure only as its exit status: each recipient gets
+    # the transcript line naming it, the exit status kept; a path naming a user is no answer.
+    "sendmail-dsn-exit-status.eml": [
+        {
+            "recipient": "starosta@obec-priklad.cz",
+            "status": "5.3.0",
+            "reply_code": "550",
+            "diagnostic": "550 5.0.0 <starosta@obec-priklad.cz>... Insufficient permission"
+            " (X-Unix; 77)",
+        },
+        {
+            "recipient": "hasici@obec-priklad.cz",
+            "status": "5.1.1",
+            "reply_code": "550",
+            "diagnostic": "550 5.1.1 <hasici@obec-priklad.cz>... User unknown (X-Unix; 67)",
+        },
+    ],
+    # An empty Diagnostic-Code of a deferral: Sendmail's "Deferred: 421" line and its notes.
+    "sendmail-dsn-deferred-421.eml": [
+        {
+            "recipient": "zakaznik.novak@mobil-priklad.cz",
+            "kind": Kind.DELAYED,
+            "status": "4.5.0",
+            "reply_code": "421",
+            "diagnostic": "<zakaznik.novak@mobil-priklad.cz>... Deferred: 421"
+            " Warning: message still undelivered after 4 hours"
+            " Will keep trying until message is 5 days old",
+        }
+    ],
+    # A real SMTP Diagnostic-Code is kept, whatever Sendmail sums up below it.
+    "sendmail-dsn-real-diagnostic.eml": [
+        {
+            "recipient": "ctenar.kral@posta-priklad.cz",
+            "status": "5.2.2",
+            "reply_code": "552",
+            "diagnostic": ">>> DATA <<< 552 5.2.2 <ctenar.kral@posta-priklad.cz>... Mailbox full",
+        }
+    ],
+    # A pipe recipient is named by its command: the report's one failure line answers.
+    "sendmail-dsn-pipe-recipient.eml": [
+        {
+            "recipient": "clenove@spolek-priklad.cz",
+            "reply_code": "554",
+            "diagnostic": '554 "|/usr/bin/procmail -a clenove"... Service unavailable',
+        }
+    ],
     # m-FILTER names the command in its own section below the answer.
     "mfilter-smtp-command-data.eml": [
         {

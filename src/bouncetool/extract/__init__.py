@@ -13,7 +13,8 @@ the wrapper's addresses for the bounce's.
 
 When the standard report leaves a recipient without a diagnostic (Postfix and
 Courier put the reason only in the human-readable part), the text formats are
-asked too and their diagnostic is merged in by recipient.
+asked too and their diagnostic is merged in by recipient; Sendmail's session
+transcript answers first where its report gives only an exit status (`transcript`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from bouncetool.extract import (
     nested,
     stage,
     textformats,
+    transcript,
 )
 from bouncetool.extract.dates import iso_date
 from bouncetool.extract.finish import CAMPAIGN_HEADERS, finish, not_bounce
@@ -130,6 +132,8 @@ def _extract(
             continue
         if name == "nested":
             return found  # read whole by the inner extraction
+        if name == "dsn":
+            transcript.fill_from_transcript(found, mail)  # Sendmail's "X-Unix; 77", empty fields
         if name == "dsn" and any(not item.diagnostic for item in found):
             _merge_text_diagnostics(found, textformats.extract(mail) or [])
             # No known text layout either (au EZweb: "The user(s) account is disabled."
