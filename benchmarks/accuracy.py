@@ -34,6 +34,11 @@ from bouncetool.model import Bounce, Kind, RawMessage
 from bouncetool.sources import iter_file
 
 FIELDS = ("recipient", "status", "reply_code", "kind", "reason")
+# Sisimai's stand-in address for a complaint that names no recipient (arf-11, arf-12,
+# arf-15: "To: <Undisclosed Recipients>"). Any complaint record in that message
+# answers it, whether we found the address elsewhere (arf-12's Removal-Recipient)
+# or, like Sisimai, none.
+UNDISCLOSED = "undisclosed-recipient-in-headers@libsisimai.org.invalid"
 
 
 class _Table(Protocol):
@@ -151,7 +156,7 @@ def _score_row(
     scores: Scores, name: str, row: dict[str, Any], bounces: list[Bounce], table: _Table | None
 ) -> None:
     group, engine = row["source"], row["engine"] or name
-    got = next((b for b in bounces if _same(b.recipient, row["recipient"])), None)
+    got = _matching(bounces, row)
     checks = _compare(row, got, table)
     for tally in (scores.groups[group], scores.engines[(group, engine)]):
         tally.expected += 1
@@ -169,6 +174,12 @@ def _score_row(
         scores.misses.append(_miss(name, row, got, bad, table))
 
 
+def _matching(bounces: list[Bounce], row: dict[str, Any]) -> Bounce | None:
+    if row["recipient"] == UNDISCLOSED:
+        return next((b for b in bounces if b.kind is Kind.COMPLAINT), None)
+    return next((b for b in bounces if _same(b.recipient, row["recipient"])), None)
+
+
 def _score_precision(
     scores: Scores, name: str, rows: list[dict[str, Any]], by_message: dict[int, list[Bounce]]
 ) -> None:
@@ -181,7 +192,9 @@ def _score_precision(
         group = groups_of_messages.get(number, rows[0]["source"])
         expected = expected_by_message.get(number, set())
         for bounce in bounces:
-            right = (bounce.recipient or "").lower() in expected
+            right = (bounce.recipient or "").lower() in expected or (
+                UNDISCLOSED in expected and bounce.kind is Kind.COMPLAINT
+            )
             for tally in (scores.groups[group], scores.engines[(group, engine)]):
                 tally.reported += 1
                 tally.reported_right += right

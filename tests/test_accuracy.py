@@ -13,9 +13,9 @@ import pytest
 from benchmarks.accuracy import Scores, score
 
 FLOORS = {
-    "recipient": 0.980,  # reached 0.983
-    "status": 0.956,  # reached 0.961
-    "reply_code": 0.962,  # reached 0.967
+    "recipient": 0.989,  # reached 0.994 (with bounces inside other messages, fml notices)
+    "status": 0.967,  # reached 0.972
+    "reply_code": 0.983,  # reached 0.988 (Sendmail transcripts read for silent reports)
 }
 PRECISION_FLOOR = 0.985  # reached 0.988
 

@@ -156,6 +156,52 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
             "diagnostic": ">>> DATA <<< 550 Unknown user rodice@filtr-priklad.jp",
         }
     ],
+    # Sendmail gives a local mailer's failure only as its exit status: each recipient gets
+    # the transcript line naming it, the exit status kept; a path naming a user is no answer.
+    "sendmail-dsn-exit-status.eml": [
+        {
+            "recipient": "starosta@obec-priklad.cz",
+            "status": "5.3.0",
+            "reply_code": "550",
+            "diagnostic": "550 5.0.0 <starosta@obec-priklad.cz>... Insufficient permission"
+            " (X-Unix; 77)",
+        },
+        {
+            "recipient": "hasici@obec-priklad.cz",
+            "status": "5.1.1",
+            "reply_code": "550",
+            "diagnostic": "550 5.1.1 <hasici@obec-priklad.cz>... User unknown (X-Unix; 67)",
+        },
+    ],
+    # An empty Diagnostic-Code of a deferral: Sendmail's "Deferred: 421" line and its notes.
+    "sendmail-dsn-deferred-421.eml": [
+        {
+            "recipient": "zakaznik.novak@mobil-priklad.cz",
+            "kind": Kind.DELAYED,
+            "status": "4.5.0",
+            "reply_code": "421",
+            "diagnostic": "<zakaznik.novak@mobil-priklad.cz>... Deferred: 421"
+            " Warning: message still undelivered after 4 hours"
+            " Will keep trying until message is 5 days old",
+        }
+    ],
+    # A real SMTP Diagnostic-Code is kept, whatever Sendmail sums up below it.
+    "sendmail-dsn-real-diagnostic.eml": [
+        {
+            "recipient": "ctenar.kral@posta-priklad.cz",
+            "status": "5.2.2",
+            "reply_code": "552",
+            "diagnostic": ">>> DATA <<< 552 5.2.2 <ctenar.kral@posta-priklad.cz>... Mailbox full",
+        }
+    ],
+    # A pipe recipient is named by its command: the report's one failure line answers.
+    "sendmail-dsn-pipe-recipient.eml": [
+        {
+            "recipient": "clenove@spolek-priklad.cz",
+            "reply_code": "554",
+            "diagnostic": '554 "|/usr/bin/procmail -a clenove"... Service unavailable',
+        }
+    ],
     # m-FILTER names the command in its own section below the answer.
     "mfilter-smtp-command-data.eml": [
         {
@@ -256,6 +302,93 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
             "diagnostic": "Your message was not delivered within 0 days and 4 hours."
             " Remote host is not responding.",
         }
+    ],
+    # fml refuses a post to a members-only list: the list that refused is the recipient.
+    "fml-not-a-member.eml": [
+        {
+            "recipient": "fotoklub@konference-priklad.cz",
+            "diagnostic": "You are not a member of this mailing list"
+            " <fotoklub@konference-priklad.cz>.",
+        }
+    ],
+    # fml 8 (X-ML-Server, List-Software) drops a post it has seen before.
+    "fml-loop-alert.eml": [
+        {
+            "recipient": "zahradkari@spolek-priklad.cz",
+            "diagnostic": "Duplicated Message-ID in <zahradkari@spolek-priklad.cz>.",
+        }
+    ],
+    # A post the list distributes carries fml's header too, and its article counter.
+    "fml-list-post.eml": [{"recipient": None, "kind": Kind.NOT_BOUNCE}],
+    # A bounce forwarded by a person: the forwarded bounce's recipient and returned message.
+    "forwarded-apple-quoted-postfix.eml": [
+        {
+            "recipient": "ondrej.kucera@centrum.cz",
+            "kind": Kind.HARD,
+            "status": "5.1.1",
+            "reply_code": "550",
+            "reporting_mta": "mail.firma-priklad.cz",
+            "original_message_id": "<brezen-2025.ondrej@firma-priklad.cz>",
+        }
+    ],
+    "forwarded-thunderbird-qmail.eml": [
+        {
+            "recipient": "vera.bartosova@volny-priklad.cz",
+            "status": "5.1.1",
+            "diagnostic": "Sorry, no mailbox here by that name. (#5.1.1)",
+            "original_message_id": "<objednavka-8812@eshop-priklad.cz>",
+        }
+    ],
+    "forwarded-outlook-original-message.eml": [
+        {
+            "recipient": "lenka.sedlakova@partner-priklad.cz",
+            "status": "5.1.1",
+            "original_message_id": "<novinky.lenka@firma-priklad.cz>",
+        }
+    ],
+    # Gmail's own "Address not found" names the address in a sentence: no known layout,
+    # but a mailer daemon's message, so the last-resort reading applies inside the forward.
+    "forwarded-gmail-address-not-found.eml": [
+        {
+            "recipient": "filip.urban@posta-priklad.cz",
+            "status": "5.1.1",
+            "reply_code": "550",
+        }
+    ],
+    "reply-quoted-exim.eml": [
+        {
+            "recipient": "objednavky@stavebniny-priklad.cz",
+            "status": "5.1.1",
+            "remote_mta": "mx.stavebniny-priklad.cz",
+            "original_message_id": "<poptavka-311@firma-priklad.cz>",
+        }
+    ],
+    "forwarded-as-attachment-dsn.eml": [
+        {
+            "recipient": "radek.pokorny@email-priklad.cz",
+            "status": "5.2.1",
+            "campaign": "novinky-brezen",
+            "date": "2025-03-10T07:58:41+01:00",
+        }
+    ],
+    # A notice naming nobody around a complete bounce: the inner bounce's recipient.
+    "bounce-inside-bounce.eml": [
+        {
+            "recipient": "pavla.jelinkova@skola-priklad.cz",
+            "status": "5.1.1",
+            "reply_code": "550",
+            "original_message_id": "<zapis-jaro-2025.pavla@firma-priklad.cz>",
+        }
+    ],
+    # An ordinary forward and an ordinary quoted reply stay what they are.
+    "forwarded-ordinary-email.eml": [{"recipient": None, "kind": Kind.NOT_BOUNCE}],
+    "reply-quoted-conversation.eml": [{"recipient": None, "kind": Kind.NOT_BOUNCE}],
+    # A bounce whose returned message quotes another bounce keeps its own recipient.
+    "dsn-original-quotes-a-bounce.eml": [
+        {"recipient": "helpdesk@dodavatel-priklad.cz", "status": "5.2.2"}
+    ],
+    "notice-original-quotes-a-bounce.eml": [
+        {"recipient": "reklamace@brana-priklad.cz", "diagnostic": "Unknown user"}
     ],
     "inline-dsn-text.eml": [
         {

@@ -237,3 +237,24 @@ class TestAccuracy:
         # Measured 91.8 % / 94.4 %; the issue's bar (92 % / 98 %) is not met, see README.
         assert result.reason_rate >= 0.913
         assert result.hard_rate >= 0.939
+
+
+def _provider_lines() -> list[tuple[str, str, str, str]]:
+    path = Path(__file__).parent / "data" / "provider_lines.tsv"
+    rows = []
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        if raw and not raw.startswith("#"):
+            kind, blame, reason, line = raw.split("\t")
+            rows.append((kind, blame, reason, line))
+    return rows
+
+
+class TestProviderLines:
+    """Real-world reply lines get the kind, blame and reason a postmaster would give them."""
+
+    @pytest.mark.parametrize(("kind", "blame", "reason", "line"), _provider_lines())
+    def test_line(self, table: RuleTable, kind: str, blame: str, reason: str, line: str) -> None:
+        verdict = table.classify_text(line)
+        got = (verdict.kind.value, verdict.blame.value, verdict.reason)
+        want = tuple(w if w != "*" else g for w, g in zip((kind, blame, reason), got, strict=True))
+        assert got == want, f"{line!r} decided by rule {verdict.rule}"

@@ -132,7 +132,7 @@ class TestFromImap:
         assert imap_server.uids() == []
         assert len(imap_server.uids("Processed", "SEEN")) == 7
 
-    def test_unparseable_message_stays_unread(
+    def test_unparseable_message_not_kept_aside_stays_unread(
         self, tmp_path: Path, imap_server: DovecotServer, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         uids = imap_server.append_all(bounce_messages())
@@ -144,12 +144,15 @@ class TestFromImap:
             return real_parse(data)
 
         monkeypatch.setattr(runner, "parse_message", parse)
-        summary = run(load_config(imap_workspace(tmp_path, imap_server).config))
+        (tmp_path / "afile").write_text("a file where the quarantine folder should be")
+        source = f'imap = "{imap_server.url()}"\npassword_env = "BT_TEST_PW"'
+        workspace = make_workspace(tmp_path, sources=[source], extra='quarantine = "afile"')
+        summary = run(load_config(workspace.config))
         assert summary.exit_code == 1
         (problem,) = summary.problems
-        assert (
-            problem
-            == f"{imap_server.url()}, message {uids[1]}: cannot parse: simulated extractor bug"
+        assert problem.startswith(
+            f"{imap_server.url()}, message {uids[1]}: cannot parse: simulated extractor bug "
+            f"(not kept aside: cannot write {tmp_path / 'afile'}/"
         )
         assert imap_server.uids(criteria="UNSEEN") == [uids[1]]  # kept for the next run
 

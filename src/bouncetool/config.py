@@ -114,6 +114,7 @@ class Config:
     log_file: Path | None = None
     summary_file: Path | None = None
     lock_file: Path | None = None  # None: beside the ledger
+    quarantine: Path | None = None  # messages that cannot be parsed; None: beside the ledger
 
 
 def load_config(path: Path) -> Config:
@@ -324,6 +325,7 @@ class _Reader:
             log_file=top.path("log_file"),
             summary_file=top.path("summary_file"),
             lock_file=top.path("lock_file"),
+            quarantine=top.path("quarantine"),
             policy=self.policy(top),
             sources=tuple(self.items(top, "sources", self.source)),
             contacts=tuple(self.items(top, "contacts", self.contact_file)),

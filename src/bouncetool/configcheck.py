@@ -3,7 +3,8 @@
 Warnings are things that are fine in the file but may fail tonight: a source
 or contact file that does not exist (yet), a password variable that is not
 set in this shell (cron has its own environment), an unreadable password file,
-a file to write in a folder that cannot be made or written.
+a file to write (or the quarantine folder) in a folder that cannot be made
+or written.
 They never change the exit status: the file itself is valid.
 """
 
@@ -73,6 +74,10 @@ def _file_warnings(config: Config) -> Iterator[str]:
         problem = _unwritable(path)
         if problem is not None:
             yield f"{what} {path} cannot be written: {problem}"
+    if config.quarantine is not None:
+        problem = _unwritable_folder(config.quarantine)
+        if problem is not None:
+            yield f"quarantine folder {config.quarantine} cannot be written: {problem}"
 
 
 def _written(config: Config) -> Iterator[tuple[str, Path]]:
@@ -109,6 +114,13 @@ def _unwritable(path: Path) -> str | None:
     if not os.access(folder, os.W_OK | os.X_OK):
         return f"this user may not write in {folder}"
     return None
+
+
+def _unwritable_folder(folder: Path) -> str | None:
+    """Why this user could not make `folder` or add files to it, or None."""
+    if folder.exists() and not folder.is_dir():
+        return "it is a file, not a folder"
+    return _unwritable(folder / "message.eml")
 
 
 def _count(number: int, noun: str) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -184,12 +184,17 @@ class Record:
 class Problem:
     """A message (or a whole source) that could not be read or parsed.
 
-    The run reports it, keeps going, and ends with exit status 1.
+    The run reports it, keeps going, and ends with exit status 1. `data` is
+    the message's bytes when it was read but could not be parsed, so that it
+    can be kept aside (`bouncetool.quarantine`); None when there is nothing to
+    keep (a source that cannot be read, a message too large to hold). It plays
+    no part in equality.
     """
 
     source: str
     message: int | None
     error: str
+    data: bytes | None = field(default=None, compare=False, repr=False)
 
     def describe(self) -> str:
         """One line naming the file, the message number and what went wrong."""

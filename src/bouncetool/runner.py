@@ -7,7 +7,9 @@ committed are IMAP messages marked read or moved, so a run killed before that
 reads them again and loses nothing; one killed after it finds them settled.
 Contact files and exports are recomputed from the ledger on every run and
 written atomically, so a run killed while writing leaves the previous file
-whole and the next run writes the new one.
+whole and the next run writes the new one. A message that cannot be parsed
+is written into the quarantine folder (`bouncetool.quarantine`) as soon as it
+is met; only once its bytes are there is an IMAP message settled with the rest.
 
 `run` holds the run lock for the whole pass, logs each step to the
 ``bouncetool.run`` logger (the CLI decides where that goes) and returns a
@@ -55,6 +57,7 @@ from bouncetool.language import resolve_lang
 from bouncetool.lock import RunLock
 from bouncetool.model import AddressStatus, Bounce, Kind, Lang, Problem, RawMessage, Record
 from bouncetool.policy import Policy
+from bouncetool.quarantine import Quarantine, default_folder
 from bouncetool.rules import RuleTable, load_table
 from bouncetool.sources import iter_messages
 from bouncetool.state import Ledger
@@ -102,6 +105,9 @@ class RunSummary:
     pruned: int = 0
     problems: tuple[str, ...] = ()
     stale_lock_pid: int | None = None
+    quarantine: str | None = None  # the folder where unparseable messages are kept aside
+    quarantined: int = 0  # messages that could not be parsed, kept aside by this run
+    already_quarantined: int = 0  # ... read again, their bytes already kept by an earlier run
 
     @property
     def exit_code(self) -> int:
@@ -121,6 +127,14 @@ class RunSummary:
             f"contacts: {removed} removed, {annotated} annotated",
         ]
         parts += [f"{count} {done}" for done, count in sorted(self.settled.items()) if count]
+        if count := self.quarantined + self.already_quarantined:
+            before = (
+                f" ({self.already_quarantined} already there)" if self.already_quarantined else ""
+            )
+            parts.append(
+                f"{count} unparseable message{'' if count == 1 else 's'} kept aside "
+                f"in {self.quarantine}{before}"
+            )
         if self.problems:
             count = len(self.problems)
             parts.append(f"{count} problem{'' if count == 1 else 's'}")
@@ -145,6 +159,9 @@ class _Tally:
     records: int = 0
     kinds: Counter[str] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
+    quarantined: int = 0  # unparseable messages written aside by this run
+    already_quarantined: int = 0  # ... whose bytes an earlier run had kept
+    held: int = 0  # unparseable messages that could not be kept aside: never settled
 
     def problem(self, text: str) -> None:
         log.warning("%s", text)
@@ -178,6 +195,13 @@ def lock_path(config: Config) -> Path:
         return config.lock_file
     ledger = resolve_state_path(config.state)
     return ledger.with_name(ledger.name + ".lock")
+
+
+def quarantine_path(config: Config) -> Path:
+    """Where messages that cannot be parsed are kept: as configured, else beside the ledger."""
+    if config.quarantine is not None:
+        return config.quarantine
+    return default_folder(resolve_state_path(config.state))
 
 
 def run(config: Config, *, wait: float = 0.0, now: datetime | None = None) -> RunSummary:
@@ -233,9 +257,13 @@ def sweep_leftovers(config: Config) -> list[Path]:
     its half-written copies (a partial contact list is personal data nobody
     should find lying around). Returns what was removed.
     """
+    patterns = [
+        (target.parent, f".{glob.escape(target.name)}.*.tmp") for target in written_files(config)
+    ]
+    patterns.append((quarantine_path(config), ".*.eml.*.tmp"))  # a message being kept aside
     removed = []
-    for target in written_files(config):
-        for leftover in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+    for folder, pattern in patterns:
+        for leftover in folder.glob(pattern):
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
                 removed.append(leftover)
@@ -277,6 +305,7 @@ class _Pass:
         self.lang = resolve_lang(config.language.value if config.language else None)
         self.tally = _Tally()
         self.reads: list[_MailboxRead] = []
+        self.quarantine = Quarantine(quarantine_path(config))
 
     def run(self) -> RunSummary:
         started = time.monotonic()
@@ -310,6 +339,9 @@ class _Pass:
             exports=exports,
             pruned=pruned + ingested.pruned,
             problems=tuple(self.tally.problems),
+            quarantine=str(self.quarantine.folder),
+            quarantined=self.tally.quarantined,
+            already_quarantined=self.tally.already_quarantined,
         )
         log.info("%s", summary.line())
         return summary
@@ -321,11 +353,15 @@ class _Pass:
         for source in self.config.sources:
             for message in self._messages(source):
                 if isinstance(message, Problem):
-                    self.tally.problem(message.describe())
+                    self._problem(message)
                     continue
                 self.tally.messages += 1
                 checkpoint("fetch", self.tally.messages)
-                for bounce in self._parse(message):
+                bounces = self._parse(message)
+                if isinstance(bounces, Problem):
+                    self._problem(bounces)
+                    continue
+                for bounce in bounces:
                     placed = bounce.at(message.source, message.number)
                     record = Record(placed, table.classify(placed))
                     self.tally.kinds[str(record.kind)] += 1
@@ -333,13 +369,38 @@ class _Pass:
                     yield record
                     checkpoint("ingest", self.tally.records)
 
-    def _parse(self, message: RawMessage) -> list[Bounce]:
+    def _parse(self, message: RawMessage) -> list[Bounce] | Problem:
+        """The message's bounces, or the Problem (carrying its bytes) that it cannot be parsed."""
         try:
             return parse_message(message.data)
-        except Exception as error:  # one bad message must not stop the night's run
+        except BounceToolError as error:  # the extractor says in words what is wrong
+            return Problem(message.source, message.number, str(error), message.data)
+        except Exception as error:  # a bug; one bad message must not stop the night's run
             log.exception("%s, message %d: cannot parse", message.source, message.number)
-            self.tally.problem(f"{message.source}, message {message.number}: cannot parse: {error}")
-            return []
+            return Problem(message.source, message.number, f"cannot parse: {error}", message.data)
+
+    def _problem(self, problem: Problem) -> None:
+        """Report `problem`; a message that could not be parsed is kept aside first.
+
+        A message whose bytes an earlier run already kept aside is no new
+        problem (a source read every night reports it once). One that cannot
+        be kept aside is `held`: an IMAP message then stays unread.
+        """
+        if problem.data is None:
+            self.tally.problem(problem.describe())
+            return
+        try:
+            kept = self.quarantine.keep(problem)
+        except OutputError as error:
+            self.tally.held += 1
+            self.tally.problem(f"{problem.describe()} (not kept aside: {error})")
+            return
+        if kept.new:
+            self.tally.quarantined += 1
+            self.tally.problem(f"{problem.describe()} (kept aside as {kept.path})")
+        else:
+            self.tally.already_quarantined += 1
+            log.info("%s (already kept aside as %s)", problem.describe(), kept.path)
 
     def _messages(self, source: SourceConfig) -> Iterator[RawMessage | Problem]:
         if source.imap is not None:
@@ -349,17 +410,18 @@ class _Pass:
         yield from iter_messages(source.spec)
 
     def _mailbox_messages(self, settings: ImapSettings) -> Iterator[RawMessage | Problem]:
-        """A mailbox's messages; the UIDs of those parsed cleanly are kept for `_settle`."""
+        """A mailbox's messages; the UIDs of those parsed or kept aside are kept for `_settle`."""
         url = settings.location.url
         log.info("reading %s", url)
         uids: list[int] = []
         try:
             with ImapMailbox(settings) as mailbox:
                 for message in mailbox.iter_messages():
-                    before = len(self.tally.problems)
+                    before = self.tally.held
                     yield message
-                    # Settle only what was parsed: a message that failed stays unread, kept.
-                    if isinstance(message, RawMessage) and len(self.tally.problems) == before:
+                    # Settle only what is safe: parsed into the ledger, or its bytes on
+                    # disk in the quarantine folder. Anything else stays unread for next time.
+                    if isinstance(message, RawMessage) and self.tally.held == before:
                         uids.append(message.number)
                 validity = mailbox.uidvalidity
         except SourceError as error:

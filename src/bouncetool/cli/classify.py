@@ -32,6 +32,8 @@ from bouncetool.rules import RuleTable, load_table
 if TYPE_CHECKING:
     from rich.progress import Progress
 
+    from bouncetool.quarantine import Quarantine
+
 _T = TypeVar("_T")
 _Out = TypeVar("_Out", Record, Batch)
 
@@ -75,6 +77,13 @@ def classify(
         False, "--save", help="Also store the verdicts in the ledger (as `bouncetool ingest`)."
     ),
     state: Path | None = STATE_OPTION,
+    quarantine: Path | None = typer.Option(
+        None,
+        "--quarantine",
+        help="Keep each message that cannot be parsed, byte for byte, in DIR \\[default: off].",
+        metavar="DIR",
+        file_okay=False,
+    ),
 ) -> None:
     """Extract every bounced recipient from SOURCE... and classify it.
 
@@ -84,7 +93,7 @@ def classify(
     form = output_format or _default_format(output)
     language = resolve_lang(lang.value if lang else None)
     table = load_table(rule_files)
-    tally = _Tally()
+    tally = _Tally(_quarantine(quarantine))
     try:
         with _progress(tally, form, output) as progress, _output(output) as stream:
             if save:
@@ -155,12 +164,25 @@ def _default_format(output: Path | None) -> OutputFormat:
     return OutputFormat.TABLE if sys.stdout.isatty() else OutputFormat.JSONL
 
 
-class _Tally:
-    """Counts what flows past and reports each problem on stderr as it comes."""
+def _quarantine(folder: Path | None) -> Quarantine | None:
+    if folder is None:
+        return None
+    from bouncetool.quarantine import Quarantine
 
-    def __init__(self) -> None:
+    return Quarantine(folder)
+
+
+class _Tally:
+    """Counts what flows past and reports each problem on stderr as it comes.
+
+    With a `quarantine`, a message that could not be parsed is kept aside
+    there first, and its line says where.
+    """
+
+    def __init__(self, quarantine: Quarantine | None = None) -> None:
         self.messages = 0
         self.problems = 0
+        self._quarantine = quarantine
         self._last: tuple[str | None, int | None] = (None, None)
 
     def passing(self, items: Iterable[_Out | Problem]) -> Iterator[_Out]:
@@ -168,7 +190,7 @@ class _Tally:
         for item in items:
             if isinstance(item, Problem):
                 self.problems += 1
-                stderr().print(f"bouncetool: {item.describe()}", markup=False, highlight=False)
+                stderr().print(f"bouncetool: {self._report(item)}", markup=False, highlight=False)
                 continue
             if isinstance(item, Batch):
                 # Its first message may be the one the previous batch ended with.
@@ -181,6 +203,16 @@ class _Tally:
                 self._last = place
                 self.messages += 1
             yield item
+
+    def _report(self, problem: Problem) -> str:
+        """The problem's line, after keeping its message aside when asked to."""
+        if self._quarantine is None or problem.data is None:
+            return problem.describe()
+        try:
+            kept = self._quarantine.keep(problem)
+        except OutputError as error:
+            return f"{problem.describe()} (not kept aside: {error})"
+        return f"{problem.describe()} (kept aside as {kept.path})"
 
 
 class _Progress:

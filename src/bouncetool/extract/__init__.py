@@ -7,15 +7,21 @@ standard reports) come before vendor text formats, and the last-resort
 heuristics come last. A message nobody recognises gives one ``not-bounce``
 record, so nothing vanishes silently.
 
+A bounce attached to another message or forwarded in its text is read as a
+message of its own (`nested`), before the last-resort heuristics would take
+the wrapper's addresses for the bounce's.
+
 When the standard report leaves a recipient without a diagnostic (Postfix and
 Courier put the reason only in the human-readable part), the text formats are
-asked too and their diagnostic is merged in by recipient.
+asked too and their diagnostic is merged in by recipient; Sendmail's session
+transcript answers first where its report gives only an exit status (`transcript`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from bouncetool.errors import BounceToolError
 from bouncetool.extract import (
@@ -23,9 +29,12 @@ from bouncetool.extract import (
     autoreply,
     dsn,
     heuristic,
+    nested,
     stage,
     textformats,
+    transcript,
 )
+from bouncetool.extract.dates import iso_date
 from bouncetool.extract.finish import CAMPAIGN_HEADERS, finish, not_bounce
 from bouncetool.extract.layout import REPORT_WINDOW, has_code
 from bouncetool.extract.mail import Found, Mail
@@ -36,14 +45,35 @@ __all__ = ["CAMPAIGN_HEADERS", "EXTRACTORS", "ExtractError", "parse_message"]
 
 Extractor = Callable[[Mail], "list[Found] | None"]
 
+
+def _nested(mail: Mail) -> list[Found] | None:
+    """The recipients of the first bounce attached to or forwarded in `mail` (see `nested`)."""
+    for inner in nested.candidates(mail):
+        found = _extract(inner, _INNER_EXTRACTORS)
+        if found:
+            for item in found:
+                item.origin = inner
+            return found
+    return None
+
+
 EXTRACTORS: tuple[tuple[str, Extractor], ...] = (
     ("arf", arf.extract),  # RFC 5965 complaints first: they are multipart/report too
     ("dsn", dsn.extract),  # RFC 3464 / 6533, labelled, mislabelled or inline
     ("autoreply", autoreply.extract),  # RFC 3834, after DSN: daemons say auto-replied too
     ("text", textformats.extract),  # the vendor text formats, each in its own module
+    ("nested", _nested),  # a bounce inside: before the heuristics take the wrapper's addresses
     ("heuristic", heuristic.extract),  # last resort: a bounce-looking message, any layout
 )
 """The extractors in the order they are asked; the first that finds something decides."""
+
+# What proves a message inside another to be a bounce: a report, a known server's text,
+# or a mailer daemon's own message in any layout (Gmail's "Address not found").
+_INNER_EXTRACTORS: tuple[tuple[str, Extractor], ...] = (
+    ("dsn", dsn.extract),
+    ("text", textformats.extract),
+    ("heuristic", nested.from_daemon(heuristic.extract)),
+)
 
 
 _REPORT = "multipart/report"
@@ -77,16 +107,33 @@ def parse_message(
         found = _extract(mail)
         if not found:
             return [not_bounce(mail)]
-        return [finish(item, mail, campaign_headers) for item in found]
+        return [_finish(item, mail, campaign_headers) for item in found]
     except (ValueError, LookupError, UnicodeError, RecursionError) as error:
         raise ExtractError(f"cannot read the message: {error}") from error
 
 
-def _extract(mail: Mail) -> list[Found] | None:
-    for name, extractor in EXTRACTORS:
+def _finish(item: Found, mail: Mail, campaign_headers: Sequence[str]) -> Bounce:
+    if item.origin is None:
+        return finish(item, mail, campaign_headers)
+    # A bounce inside another message: its own returned message gives the original's
+    # facts; the wrapper's date stands in when the inner bounce has none that reads.
+    bounce = finish(item, item.origin, campaign_headers)
+    if bounce.date is None:
+        bounce = replace(bounce, date=iso_date(mail.header("date")))
+    return bounce
+
+
+def _extract(
+    mail: Mail, extractors: tuple[tuple[str, Extractor], ...] = EXTRACTORS
+) -> list[Found] | None:
+    for name, extractor in extractors:
         found = extractor(mail)
         if not found:
             continue
+        if name == "nested":
+            return found  # read whole by the inner extraction
+        if name == "dsn":
+            transcript.fill_from_transcript(found, mail)  # Sendmail's "X-Unix; 77", empty fields
         if name == "dsn" and any(not item.diagnostic for item in found):
             _merge_text_diagnostics(found, textformats.extract(mail) or [])
             # No known text layout either (au EZweb: "The user(s) account is disabled."

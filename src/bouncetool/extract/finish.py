@@ -96,7 +96,9 @@ def _best_status(status: str | None, diagnostic: str | None) -> str | None:
     if status is None or in_text is None:
         return status or in_text
     if in_text[0] == status[0] or status.endswith(".0.0"):
-        return in_text
+        # ...but an "other or undefined" X.0.0 in the text says less than the field
+        # (Sendmail's "550 5.0.0 <x>... Insufficient permission" under Status: 5.3.0).
+        return status if in_text.endswith(".0.0") and status[0] == in_text[0] else in_text
     return status
 
 

@@ -42,6 +42,7 @@ class Found:
     feedback_type: str | None = None
     kind: Kind | None = None  # set by formats that decide it (complaint, auto-reply, ...)
     permanent: bool | None = None  # the format's word when no code says it
+    origin: Mail | None = None  # the bounce it was read from, when inside another message
 
 
 @dataclass(slots=True)
@@ -90,10 +91,6 @@ class Mail:
     def parts_of(self, *ctypes: str) -> list[Entity]:
         """The parts (outside enclosed messages) whose content type is one of `ctypes`."""
         return [part for part in self.parts if part.ctype in ctypes]
-
-    def with_body(self, body: str) -> Mail:
-        """The same message read with another body text (e.g. a forwarded bounce unquoted)."""
-        return Mail(self.root, _subject=self._subject, _body=body)
 
     @property
     def own_addresses(self) -> frozenset[str]:

@@ -152,7 +152,8 @@ class Worker:
             placed = [b.at(source, number) for b in bounces]
             return [Record(b, table.classify(b) if table else None) for b in placed]
         except Exception as error:  # noqa: BLE001  (one bad message must not stop the run)
-            return [Problem(source, number, _describe(error))]
+            # The bytes travel with the problem (failures only) so they can be kept aside.
+            return [Problem(source, number, _describe(error), raw.data)]
 
     @classmethod
     def _lines(cls, raw: RawMessage) -> tuple[tuple[str | None, int | None], list[str]] | Problem:
