@@ -169,7 +169,7 @@ class Worker:
                 for b in bounces
             ]
         except Exception as error:  # noqa: BLE001  (one bad message must not stop the run)
-            return Problem(source, number, _describe(error))
+            return Problem(source, number, _describe(error), raw.data)  # bytes: see `_results`
 
 
 def _items(task: Task) -> Iterable[RawMessage | Problem]:
