@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 from email.utils import parsedate_to_datetime
 
@@ -9,7 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bouncetool import smtpcodes
+from bouncetool import rules, smtpcodes
+from bouncetool.extract import dsn, heuristic, layout
 from bouncetool.extract.dates import iso_date
 from bouncetool.extract.mime import parse_headers
 from bouncetool.extract.textscan import REPLY, STATUS, collapse
@@ -112,3 +114,71 @@ class TestCollapse:
     )
     def test_same_as_regex(self, text: str) -> None:
         assert collapse(text) == re.sub(r"\s+", " ", text).strip()
+
+
+# (The package's `finish` is the function of that name; the module is asked for by name.)
+finish = importlib.import_module("bouncetool.extract.finish")
+
+
+def _pieces(*pieces: str) -> st.SearchStrategy[str]:
+    """Texts made of `pieces` (the parts a pattern reacts to) in any order."""
+    return st.lists(st.sampled_from(pieces), max_size=24).map("".join)
+
+
+class TestLineEndLedPatterns:
+    """Patterns led by a line end instead of "^" find what the "^"-led ones found."""
+
+    @given(
+        _pieces("\n", " ", "\t", "-- ", "==", "original message", "returned message", "x"),
+        st.integers(min_value=0, max_value=12),
+    )
+    def test_report_markers(self, text: str, begin: int) -> None:
+        window = begin + 40
+        old = layout._END_LOWER.search(text, begin, window)
+        got = layout._at_line_start(layout._END_LOWER, layout._END_LOWER_LATER, text, begin, window)
+        assert got == (old.start() if old else None)
+
+    @given(
+        _pieces("\n", " ", "From: a", "To: b", "Date: c", "Received: x", "X-A: 1", "y"),
+        st.integers(min_value=0, max_value=12),
+    )
+    def test_header_block(self, text: str, begin: int) -> None:
+        window = len(text)
+        old = layout._HEADER_BLOCK.search(text, begin, window)
+        block = (layout._HEADER_BLOCK, layout._HEADER_BLOCK_LATER)
+        assert layout._at_line_start(*block, text, begin, window) == (old.start() if old else None)
+
+    @given(_pieces("\n", " ", "Final-Recipient:", "final-recipient :", "Original-RECIPIENT", ":"))
+    def test_inline_dsn_fields(self, text: str) -> None:
+        old = re.compile(
+            r"^(?:Final|Original|FINAL|ORIGINAL|final|original)-(?:Recipient|RECIPIENT|recipient)"
+            r"[ \t]*:",
+            re.MULTILINE,
+        )
+        assert dsn._has_inline_fields(text) == bool(old.search(text))
+
+    @given(_pieces("\n", " ", "Message-ID: <a@b>", "from: x", "X-Job: 7", "List-Id: l", ":"))
+    def test_quoted_original_headers(self, text: str) -> None:
+        led = finish._QUOTED_HEADER.pattern
+        assert led.startswith("\\n")
+        old = re.compile("^" + led.removeprefix("\\n"), re.MULTILINE)
+        found = [m.groups() for m in finish._QUOTED_HEADER.finditer("\n" + text)]
+        assert found == [m.groups() for m in old.finditer(text)]
+
+
+class TestGuardedPatterns:
+    """Patterns given a cheap first-character test match exactly where the plain ones did."""
+
+    @given(_pieces(" ", "\n", "RCPT TO:", "user unknown ", "ſuch", "no such user ", "a@b.cz", "<"))
+    def test_heuristic_sentence_anchor(self, text: str) -> None:
+        guarded = heuristic.ANCHORS[-1]
+        plain = re.compile(guarded.pattern.removeprefix("(?=[dimnru])"), guarded.flags)
+        assert guarded.pattern.startswith("(?=[dimnru])")
+        assert _spans(guarded, text) == _spans(plain, text)
+
+    @given(_pieces("550", " ", "-", "5.1.1", "a", "_", "4", ".", "٣"))
+    def test_repeated_code_finder(self, text: str) -> None:
+        old = re.compile(r"\b([245]\d\d)[ -]([245]\.\d{1,3}\.\d{1,3})\b")
+        found = rules._FIRST_CODE(text)
+        want = old.search(text)
+        assert (found and found.groups()) == (want and want.groups())
