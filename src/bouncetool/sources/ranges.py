@@ -9,6 +9,7 @@ are read in order.
 
 from __future__ import annotations
 
+import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -76,19 +77,24 @@ def _split_points(
     # (offset of a "From " line, number of the message it starts), about
     # `every` bytes apart. Message n + 1 starts after the n-th separator,
     # exactly as `split_mbox` counts (it skips the leading blank lines too).
+    # This scan runs in the main process while the workers parse: the
+    # separators between two cuts are counted by one `findall` (a separator
+    # cannot overlap itself, so it counts what finding one by one would), and
+    # only the one after each cut is looked for.
+    count = re.compile(re.escape(separator)).findall
     seen = 0
     target = every
     carry = b""
     while chunk := stream.read(CHUNK_SIZE):
         data = carry + chunk
         base = offset - len(carry)
-        found = data.find(separator)
-        while found >= 0:
-            seen += 1
-            if base + found + 1 >= target:
-                yield base + found + 1, seen + 1
-                target = base + found + 1 + every
-            found = data.find(separator, found + 1)
+        position = 0
+        while (found := data.find(separator, max(position, target - base - 1))) >= 0:
+            seen += len(count(data, position, found)) + 1
+            yield base + found + 1, seen + 1
+            target = base + found + 1 + every
+            position = found + 1
+        seen += len(count(data, position))
         carry = data[-(len(separator) - 1) :]
         offset += len(chunk)
 
