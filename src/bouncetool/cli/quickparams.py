@@ -43,7 +43,10 @@ def install() -> bool:
         _real: list[Any] = field(default_factory=list)
 
         def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
-            quick = _quick_value(self.descriptor, value, ctx, coerce_cli_choice)
+            try:
+                quick = _quick_value(self.descriptor, value, ctx, coerce_cli_choice)
+            except (AttributeError, TypeError):  # a typer whose descriptors differ
+                quick = _ASK
             if quick is not _ASK:
                 return quick
             if not self._real:
@@ -53,11 +56,14 @@ def install() -> bool:
     def get_runtime_param(self: Any) -> Any:
         if self._runtime_param is None:
             descriptor = self.type_descriptor
-            self._runtime_param = _Quick(
-                parameter_info=descriptor.parameter_info,
-                annotation=descriptor.annotation,
-                descriptor=descriptor,
-            )
+            try:
+                self._runtime_param = _Quick(
+                    parameter_info=descriptor.parameter_info,
+                    annotation=descriptor.annotation,
+                    descriptor=descriptor,
+                )
+            except TypeError:  # a typer whose runtime parameters take other fields
+                self._runtime_param = build_runtime_param(descriptor)
         return self._runtime_param
 
     get_runtime_param._bouncetool_quick = True  # type: ignore[attr-defined]
