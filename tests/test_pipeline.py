@@ -10,6 +10,7 @@ import gzip
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -310,3 +311,45 @@ class TestBatches:
         assert (batch.records, batch.messages) == (3, 2)
         assert (batch.first, batch.last) == ((str(mbox), 1), (str(mbox), 2))
         assert batch.text.count("\r\n") == 3
+
+
+class TestBatchBytes:
+    """A batch carries its lines as UTF-8 bytes, ready to be written as they are."""
+
+    def test_data_is_the_text_in_utf8(self, tmp_path: Path) -> None:
+        mbox = write_mbox(
+            tmp_path / "in.mbox", [dsn("a@x.example"), dsn("b@x.example", status="4.2.2")]
+        )
+        encoder = LineEncoder(OutputFormat.JSONL, Lang.CS)
+        (batch,) = iter_batches(
+            [str(mbox)], encoder, table=StatusTable(), workers=1, parse=parse_final_recipients
+        )
+        assert isinstance(batch, Batch)
+        assert isinstance(batch.data, bytes)
+        assert batch.data == batch.text.encode("utf-8")
+        assert "Nevíme." in batch.text  # non-ASCII text survives the round trip
+
+
+class TestExtractorBeforeWorkers:
+    """With workers, the real extractor is imported here before they are forked: they share it."""
+
+    def test_extractor_is_loaded_in_this_process(self, tmp_path: Path) -> None:
+        mbox = write_mbox(tmp_path / "large.mbox", large_messages(2500))
+        script = (
+            "import sys\n"
+            "from bouncetool.pipeline import iter_records\n"
+            "assert 'bouncetool.extract' not in sys.modules\n"
+            f"items = list(iter_records([{str(mbox)!r}], workers=2))\n"
+            "assert len(items) > 2500, len(items)\n"
+            "print('bouncetool.extract' in sys.modules)\n"
+        )
+        source = str(Path(__file__).resolve().parent.parent / "src")
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([source, os.environ.get("PYTHONPATH", "")]),
+        }
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == "True"

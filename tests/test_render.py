@@ -11,7 +11,7 @@ import pytest
 
 from bouncetool.atomicwrite import atomic_text_writer
 from bouncetool.model import RECORD_FIELDS, Blame, Bounce, Kind, Lang, Record, Verdict
-from bouncetool.render import OutputFormat, _json_line, render
+from bouncetool.render import LineEncoder, OutputFormat, _json_line, render, write_data
 
 VERDICT = Verdict(
     kind=Kind.HARD,
@@ -156,3 +156,31 @@ class TestAtomicWriter:
         with atomic_text_writer(target) as stream:
             stream.write("{}\n")
         assert target.read_text() == "{}\n"
+
+
+class TestWriteData:
+    """write_data writes the header and lines already in UTF-8, byte for byte as text would be."""
+
+    LINES = ('{"recipient": "a@x.example", "explanation": "Nevíme."}\n', '{"recipient": null}\n')
+
+    def test_utf8_stream_gets_the_bytes(self) -> None:
+        raw = io.BytesIO()
+        stream = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+        encoder = LineEncoder(OutputFormat.CSV, Lang.EN)
+        write_data((line.encode("utf-8") for line in self.LINES), encoder, stream)
+        stream.flush()
+        assert raw.getvalue() == (encoder.header() + "".join(self.LINES)).encode("utf-8")
+
+    def test_other_streams_get_text(self) -> None:
+        text = io.StringIO()
+        encoder = LineEncoder(OutputFormat.JSONL, Lang.EN)
+        write_data((line.encode("utf-8") for line in self.LINES), encoder, text)
+        assert text.getvalue() == "".join(self.LINES)
+
+    def test_stream_in_another_encoding_gets_text(self) -> None:
+        raw = io.BytesIO()
+        stream = io.TextIOWrapper(raw, encoding="cp1250", newline="")
+        encoder = LineEncoder(OutputFormat.JSONL, Lang.EN)
+        write_data((line.encode("utf-8") for line in self.LINES), encoder, stream)
+        stream.flush()
+        assert raw.getvalue() == "".join(self.LINES).encode("cp1250")

@@ -7,6 +7,7 @@ of the output contract, `RECORD_FIELDS`, in that order; absent values are JSON
 
 from __future__ import annotations
 
+import codecs
 import csv
 import enum
 import io
@@ -93,6 +94,25 @@ def write_lines(lines: Iterable[str], encoder: LineEncoder, stream: TextIO) -> i
         stream.write(line)
         count += 1
     return count
+
+
+def write_data(chunks: Iterable[bytes], encoder: LineEncoder, stream: TextIO) -> None:
+    """The encoder's header, then `chunks`: lines made by `encoder`, already UTF-8.
+
+    They go straight to the binary buffer under `stream` when it writes
+    UTF-8 (stdout and ``--output`` do), with no decoding and encoding again;
+    otherwise they are decoded and written as text.
+    """
+    stream.write(encoder.header())
+    binary = getattr(stream, "buffer", None)
+    encoding = getattr(stream, "encoding", None)
+    if binary is None or encoding is None or codecs.lookup(encoding).name != "utf-8":
+        for chunk in chunks:
+            stream.write(chunk.decode("utf-8"))
+        return
+    stream.flush()  # what the text layer holds goes first
+    for chunk in chunks:
+        binary.write(chunk)
 
 
 # json.dumps with options builds a new encoder per call; this one is built once

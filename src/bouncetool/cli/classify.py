@@ -26,7 +26,7 @@ from bouncetool.errors import OutputError
 from bouncetool.language import resolve_lang
 from bouncetool.model import Lang, Problem, Record
 from bouncetool.pipeline import Batch, iter_batches, iter_records
-from bouncetool.render import LineEncoder, OutputFormat, render, write_lines
+from bouncetool.render import LineEncoder, OutputFormat, render, write_data
 from bouncetool.rules import RuleTable, load_table
 
 if TYPE_CHECKING:
@@ -106,8 +106,8 @@ def classify(
                 # one batch of lines per task.
                 encoder = LineEncoder(form, language)
                 batches = iter_batches(sources, encoder, table=table, workers=workers)
-                texts = (batch.text for batch in progress.track(tally.passing(batches)))
-                write_lines(texts, encoder, stream)
+                data = (batch.data for batch in progress.track(tally.passing(batches)))
+                write_data(data, encoder, stream)
     except BrokenPipeError:
         # The reader went away (``| head``): stop quietly, as other tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -32,6 +32,7 @@ from bouncetool.pipeline.worker import (
     Parse,
     Result,
     Worker,
+    default_parse,
 )
 
 __all__ = [
@@ -164,7 +165,12 @@ def _in_workers(
     # "fork" starts a worker in milliseconds; where it does not exist the
     # default method pickles the table once per worker through the initializer.
     methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    forking = "fork" in methods
+    context = multiprocessing.get_context("fork" if forking else None)
+    if forking and setup[0] is None:
+        # Imported once here, before the workers are forked, they share it
+        # (copy on write) instead of each importing it again on its first task.
+        default_parse()
     pending: deque[Future[Sequence[Result | Batch]] | list[Problem]] = deque()
     with ProcessPoolExecutor(
         count, mp_context=context, initializer=Worker.setup, initargs=setup

@@ -35,17 +35,25 @@ class Encoded(NamedTuple):
 
 
 class Batch(NamedTuple):
-    """Consecutive encoded records of one task joined into one text.
+    """Consecutive encoded records of one task joined into one text, as UTF-8 bytes.
 
-    A worker sends one string per run of records instead of one object per
-    record: less to pickle there and to unpickle here, and one write.
+    A worker sends one byte string per run of records instead of one object
+    per record: less to pickle there and to unpickle here, and one write.
+    Bytes rather than text because the output is UTF-8 anyway: the worker
+    encodes once, and the main process neither decodes (unpickling text
+    does) nor encodes again, it only writes (`bouncetool.render.write_data`).
     """
 
-    text: str
+    data: bytes
     records: int
     messages: int  # messages the records came from
     first: tuple[str | None, int | None]  # (source, message) of the first record
     last: tuple[str | None, int | None]  # and of the last
+
+    @property
+    def text(self) -> str:
+        """The lines of the batch as text."""
+        return self.data.decode("utf-8")
 
 
 Result = Record | Encoded | Problem
@@ -105,7 +113,7 @@ class Worker:
             done = cls._lines(item) if isinstance(item, RawMessage) else item
             if isinstance(done, Problem):
                 if texts:
-                    out.append(Batch("".join(texts), len(texts), messages, first, last))
+                    out.append(_batch(texts, messages, first, last))
                     texts, messages = [], 0
                 out.append(done)
                 continue
@@ -117,7 +125,7 @@ class Worker:
             texts.extend(lines)
             last = place
         if texts:
-            out.append(Batch("".join(texts), len(texts), messages, first, last))
+            out.append(_batch(texts, messages, first, last))
         return out
 
     @classmethod
@@ -170,6 +178,15 @@ class Worker:
             ]
         except Exception as error:  # noqa: BLE001  (one bad message must not stop the run)
             return Problem(source, number, _describe(error), raw.data)  # bytes: see `_results`
+
+
+def _batch(
+    texts: list[str],
+    messages: int,
+    first: tuple[str | None, int | None],
+    last: tuple[str | None, int | None],
+) -> Batch:
+    return Batch("".join(texts).encode("utf-8"), len(texts), messages, first, last)
 
 
 def _items(task: Task) -> Iterable[RawMessage | Problem]:
