@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from bouncetool.model import Problem, RawMessage
 from bouncetool.sources import iter_messages
 from bouncetool.sources import mbox as mbox_module
+from bouncetool.sources import ranges as ranges_module
 from bouncetool.sources.mbox import split_mbox
 from bouncetool.sources.ranges import iter_range, mbox_ranges
 
@@ -353,6 +354,19 @@ class TestRanges:
         assert all(a.end == b.start for a, b in itertools.pairwise(parts))
         pieces = [item for part in parts for item in iter_range(str(path), part)]
         assert pieces == read(path)
+
+    def test_last_ranges_are_smaller(self, tmp_path: Path) -> None:
+        # Processes that parse ranges side by side then run out of work together.
+        path = tmp_path / "even.mbox"
+        path.write_bytes(mbox_of([message(n) + b"y" * 900 + b"\n" for n in range(1, 401)]))
+        every = 40_000
+        cut = mbox_ranges(str(path), every)
+        assert cut is not None
+        sizes = [part.end - part.start for part in cut]
+        assert sizes[0] >= every
+        assert all(size >= every // ranges_module.SMALLEST for size in sizes[:-1])
+        assert max(sizes[-4:]) < every // 2
+        assert sum(sizes) == path.stat().st_size
 
     def test_not_an_mbox_is_not_cut(self, tmp_path: Path) -> None:
         plain = tmp_path / "one.eml"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
@@ -35,8 +35,19 @@ class MboxRange(NamedTuple):
     first: int
 
 
+TAPER = 4
+"""Towards the end of the file a range holds at most 1/TAPER of what is left (see `mbox_ranges`)."""
+SMALLEST = 8
+"""...but never less than 1/SMALLEST of the usual size: each range costs a trip to a worker."""
+
+
 def mbox_ranges(path: str, every: int) -> Iterator[MboxRange] | None:
     """Ranges of about `every` bytes covering the mbox at `path`, with their message numbers.
+
+    The last ranges are smaller (down to `every` / `SMALLEST`: at most a
+    `TAPER`-th of what is left after their start), so that processes parsing
+    the ranges side by side run out of work at about the same time instead
+    of one waiting while another finishes a whole range alone.
 
     None when `path` is not a plain, seekable mbox file (compressed, one
     message, a pipe, unreadable): such a file is read whole, in order. The
@@ -63,7 +74,7 @@ def _ranges(path: str, lead: int, separator: bytes, every: int, size: int) -> It
     try:
         with Path(path).open("rb") as stream:
             stream.seek(lead)
-            for point, number in _split_points(stream, lead, separator, every):
+            for point, number in _split_points(stream, lead, separator, _steps(every, size)):
                 yield MboxRange(start, point, first)
                 start, first = point, number
     except OSError:
@@ -71,19 +82,30 @@ def _ranges(path: str, lead: int, separator: bytes, every: int, size: int) -> It
     yield MboxRange(start, size, first)
 
 
+def _steps(every: int, size: int) -> Callable[[int], int]:
+    """The size of the range starting at a given offset (see `mbox_ranges`)."""
+    smallest = max(1, every // SMALLEST)
+
+    def step(start: int) -> int:
+        return max(smallest, min(every, (size - start) // TAPER))
+
+    return step
+
+
 def _split_points(
-    stream: BinaryIO, offset: int, separator: bytes, every: int
+    stream: BinaryIO, offset: int, separator: bytes, step: Callable[[int], int]
 ) -> Iterator[tuple[int, int]]:
-    # (offset of a "From " line, number of the message it starts), about
-    # `every` bytes apart. Message n + 1 starts after the n-th separator,
-    # exactly as `split_mbox` counts (it skips the leading blank lines too).
+    # (offset of a "From " line, number of the message it starts); a range
+    # starting at offset o ends about step(o) bytes later. Message n + 1
+    # starts after the n-th separator, exactly as `split_mbox` counts (it
+    # skips the leading blank lines too).
     # This scan runs in the main process while the workers parse: the
     # separators between two cuts are counted by one `findall` (a separator
     # cannot overlap itself, so it counts what finding one by one would), and
     # only the one after each cut is looked for.
     count = re.compile(re.escape(separator)).findall
     seen = 0
-    target = every
+    target = step(0)
     carry = b""
     while chunk := stream.read(CHUNK_SIZE):
         data = carry + chunk
@@ -92,7 +114,7 @@ def _split_points(
         while (found := data.find(separator, max(position, target - base - 1))) >= 0:
             seen += len(count(data, position, found)) + 1
             yield base + found + 1, seen + 1
-            target = base + found + 1 + every
+            target = base + found + 1 + step(base + found + 1)
             position = found + 1
         seen += len(count(data, position))
         carry = data[-(len(separator) - 1) :]
