@@ -355,6 +355,27 @@ class TestRanges:
         pieces = [item for part in parts for item in iter_range(str(path), part)]
         assert pieces == read(path)
 
+    @pytest.mark.parametrize("eol", [b"\n", b"\r\n", b"\r"])
+    @pytest.mark.parametrize("read_size", [1, 5, 7, 64])
+    def test_cuts_do_not_depend_on_read_size(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, eol: bytes, read_size: int
+    ) -> None:
+        # Separators straddle the reads of the scan; the cuts and numbers stay.
+        path = tmp_path / "cut.mbox"
+        bodies = [message(n, eol) + b"y" * (n * 37 % 300) + eol for n in range(1, 30)]
+        path.write_bytes(eol + mbox_of(bodies, eol))
+        whole = mbox_ranges(str(path), 500)
+        assert whole is not None
+        expected = list(whole)
+        monkeypatch.setattr(ranges_module, "CHUNK_SIZE", read_size)
+        small = mbox_ranges(str(path), 500)
+        assert small is not None
+        parts = list(small)
+        assert parts == expected
+        assert len(parts) > 5
+        pieces = [item for part in parts for item in iter_range(str(path), part)]
+        assert pieces == read(path)
+
     def test_last_ranges_are_smaller(self, tmp_path: Path) -> None:
         # Processes that parse ranges side by side then run out of work together.
         path = tmp_path / "even.mbox"
