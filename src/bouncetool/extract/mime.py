@@ -204,6 +204,15 @@ def _unfold(value: bytes) -> str:
     return value.decode("ascii") if value.isascii() else decode_text(value)
 
 
+def field_at(block: bytes, at: int) -> str | None:
+    """The unfolded, decoded value of the field whose line starts at `at` in `block`, or None.
+
+    The value `Headers.get` gives for that field, when it is the first of its name.
+    """
+    match = _FIELD.match(block, at)
+    return _unfold(match.group(2)) if match else None
+
+
 def parse_headers(block: bytes) -> Headers:
     """The header fields of `block`, for lazy lookup."""
     return Headers(block)
@@ -298,6 +307,11 @@ def _unbase64(body: bytes) -> bytes:
 def parse_entity(data: bytes, depth: int = 0) -> Entity:
     """Parse a message (or a part) whose line ends are LF into an `Entity` tree."""
     head, body = split_head(data)
+    return parse_split(head, body, depth)
+
+
+def parse_split(head: bytes, body: bytes, depth: int = 0) -> Entity:
+    """`parse_entity` of a message already cut into header block and body by `split_head`."""
     headers = parse_headers(head)
     ctype, params = content_type(headers.get("content-type"))
     entity = Entity(headers, ctype, params, body, depth)
