@@ -169,10 +169,13 @@ def _original(mail: Mail) -> Headers | dict[str, str]:
     return quoted
 
 
+_ANGLED = re.compile(r"<[^<>\s]+>")
+
+
 def _message_id(value: str | None) -> str | None:
     if not value:
         return None
-    match = re.search(r"<[^<>\s]+>", value)
+    match = _ANGLED.search(value)
     return match.group(0) if match else value.strip().split(" ")[0] or None
 
 
