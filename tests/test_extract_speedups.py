@@ -218,3 +218,49 @@ class TestPartHeaders:
         mime.parse_entity(self.BLOCK + b"\nbody\n")
         mime.parse_entity(big + b"\nbody\n", depth=1)
         assert mime._known_part_head.cache_info().currsize == before
+
+
+def _old_blocks(text: str) -> list[list[list[str]]]:
+    """The line-by-line reading of delivery-status fields that `dsn._fields` replaced."""
+    field = re.compile(r"^([A-Za-z][\w-]*)[ \t]*:[ \t]*(.*)$")
+    blocks: list[list[list[str]]] = [[]]
+    block = blocks[0]
+    last: list[str] | None = None
+    for line in text.split("\n"):
+        if not line or line.isspace():
+            if block:
+                block = []
+                blocks.append(block)
+            last = None
+        elif last is not None and line[0] in " \t":
+            last[1] += " " + line.strip()
+        elif (match := field.match(line)) and (name := match.group(1).lower()) in dsn._WANTED:
+            last = [name, match.group(2).strip()]
+            block.append(last)
+        else:
+            last = None
+    return [b for b in blocks if b]
+
+
+def _new_blocks(text: str) -> list[list[list[str]]]:
+    blocks: list[list[list[str]]] = [[]]
+    for name, value in dsn._fields(text):
+        if name:
+            blocks[-1].append([name, value])
+        elif blocks[-1]:
+            blocks.append([])
+    return [b for b in blocks if b]
+
+
+class TestDeliveryStatusFields:
+    """Delivery-status fields cut in one pass fall into the blocks the line-by-line reading made."""
+
+    @given(
+        _pieces(
+            "\n", " ", "\t", "\xa0", "\x0c", "\r", "\u2028", ":", "Status: 5.1.1", "action :",
+            "Final-Recipient: rfc822; a@b.cz", "X-Other: x", "ſtatus: 1", "Diagnostic-Code:",
+            "STATUS:", "2field: x", "smtp; 550", "\n ", "\n\t", "\n \n", "-",
+        )
+    )  # fmt: skip
+    def test_same_blocks(self, text: str) -> None:
+        assert _new_blocks(text) == _old_blocks(text)
