@@ -154,10 +154,15 @@ def _split_block(block: list[tuple[str, str]]) -> list[dict[str, str]]:
 
 def _recipient_of(block: dict[str, str]) -> str | None:
     for name in ("final-recipient", "x-actual-recipient", "original-recipient"):
-        address = find_address(_strip_type(block.get(name, "")))
+        address = _address(block.get(name))
         if address:
             return address
     return None
+
+
+def _address(value: str | None) -> str | None:
+    """The address in an address field's value (``rfc822; user@example.org``), or None."""
+    return find_address(_strip_type(value)) if value else None  # (no address in "")
 
 
 def _to_found(block: dict[str, str], recipient: str, message: dict[str, str]) -> Found:
@@ -165,7 +170,7 @@ def _to_found(block: dict[str, str], recipient: str, message: dict[str, str]) ->
     diagnostic = block.get("diagnostic-code", "")
     return Found(
         recipient=recipient,
-        original_recipient=find_address(_strip_type(block.get("original-recipient", ""))),
+        original_recipient=_address(block.get("original-recipient")),
         action=action,
         status=parse_status_field(block.get("status")),
         diagnostic=_unescape_jis(diagnostic) if "\x1b" in diagnostic else diagnostic or None,

@@ -118,10 +118,13 @@ _EXPIRED = (
 
 
 def _expired(diagnostic: str | None, permanent: bool | None) -> str | None:
-    lower = (diagnostic or "").lower()
-    if not any(word in lower for word in _EXPIRED):
+    if not diagnostic:
         return None
-    return "5.4.7" if permanent else "4.4.7"  # the report's own word on giving up decides
+    lower = diagnostic.lower()
+    for word in _EXPIRED:  # (a loop, not any() over a generator: asked for every record)
+        if word in lower:
+            return "5.4.7" if permanent else "4.4.7"  # the report's own word on giving up
+    return None
 
 
 def _kind(found: Found, status: str | None, reply_code: str | None) -> Kind:
