@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from benchmarks.accuracy import iter_file_messages
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -209,6 +210,14 @@ class TestSameAnswersAsTheGeneralReading:
         data = data[:at] + junk + data[at:]
         with pytest.MonkeyPatch.context() as patch:
             assert _outcome(data) == _general(data, patch)
+
+    def test_every_corpus_message(self, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        read_short = 0
+        for path in sorted((corpus / "emails").iterdir()):
+            for _number, data in iter_file_messages(path):
+                assert _outcome(data) == _general(data, monkeypatch), path.name
+                read_short += _read(data) is not None
+        assert read_short > 300  # most corpus bounces are standard reports, read the short way
 
     def test_huge_report(self, monkeypatch: pytest.MonkeyPatch) -> None:
         data = _report(
