@@ -253,11 +253,11 @@ def _parse_content_type(value: str | None) -> tuple[str, Mapping[str, str]]:
         return "text/plain", {}
     ctype, rest = match.group(1).lower(), value[match.end() :]
     params: dict[str, str] = {}
-    for match in _PARAM.finditer(";" + rest):
-        raw = match.group(2)
+    for name, written in _PARAM.findall(";" + rest):
+        raw = written
         if raw.startswith('"'):
             raw = raw[1:-1] if raw.endswith('"') and len(raw) > 1 else raw[1:]
-        params.setdefault(match.group(1).lower(), raw)
+        params.setdefault(name.lower(), raw)
     return ctype, params
 
 
