@@ -188,6 +188,18 @@ class TestExportErrors:
         lines = out.read_text(encoding="utf-8").splitlines()
         assert [json.loads(line)["address"] for line in lines] == ["eva.kralova@centrum.cz"]
 
+    def test_excel_file_reads_back_as_semicolon_csv(self, tmp_path: Path, state: Path) -> None:
+        out = tmp_path / "chyby.csv"
+        result = run_cli(
+            ["export-errors", "--state", state, "--format", "excel", "--lang", "cs", "-o", out]
+        )
+        assert result.exit_code == 0, result.stderr
+        data = out.read_bytes()
+        assert data.startswith(b"\xef\xbb\xbfaddress;domain;") and b"\r\n" in data
+        table = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+        jan = next(row for row in table if row["address"] == "jan.novak@seznam.cz")
+        assert jan["explanation"] == "Adresa neexistuje."
+
     def test_since_excludes_old(self, state: Path) -> None:
         result = run_cli(["export-errors", "--state", state, "--since", "1d", "--kind", "hard"])
         assert result.exit_code == 0

@@ -65,6 +65,16 @@ class TestFormats:
         write_errors([], out, ExportFormat.CSV)
         assert out.getvalue() == (",".join(EXPORT_COLUMNS) + "\n").encode()
 
+    def test_excel(self) -> None:
+        """Excel's CSV: a BOM, ';' between fields, CRLF, Czech text intact."""
+        out = io.BytesIO()
+        write_errors(error_rows(STATUSES, lang=Lang.CS), out, ExportFormat.EXCEL)
+        data = out.getvalue()
+        assert data.startswith(b"\xef\xbb\xbf" + ";".join(EXPORT_COLUMNS).encode() + b"\r\n")
+        lines = data[3:].decode("utf-8").split("\r\n")
+        assert len(lines) == 4 and lines[-1] == ""  # header, two rows, final line end
+        assert "Adresa neexistuje." in data.decode("utf-8-sig")
+
     def test_jsonl(self) -> None:
         out = io.BytesIO()
         write_errors(error_rows(STATUSES, lang=Lang.CS), out, ExportFormat.JSONL)

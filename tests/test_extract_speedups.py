@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bouncetool import rules, smtpcodes
-from bouncetool.extract import dsn, heuristic, layout
+from bouncetool.extract import dsn, heuristic, layout, mime
 from bouncetool.extract.dates import iso_date
-from bouncetool.extract.mime import parse_headers
+from bouncetool.extract.mime import content_type, parse_headers
 from bouncetool.extract.textscan import REPLY, STATUS, collapse
 
 
@@ -182,3 +182,85 @@ class TestGuardedPatterns:
         found = rules._FIRST_CODE(text)
         want = old.search(text)
         assert (found and found.groups()) == (want and want.groups())
+
+
+class TestContentTypeParameters:
+    """Quoted parameter values read as an unrolled loop: what one alternation per character gave."""
+
+    @given(_pieces(";", " ", "boundary", "=", '"', "\\", "a-1", "\n", "report-type", "\t", "é"))
+    def test_same_parameters(self, text: str) -> None:
+        old = re.compile(
+            r'[;\s]\s*([!#-\'*+\-.0-9A-Z^_`a-z|~]+)\s*=\s*("(?:[^"\\]|\\.)*"?|[^;\s]*)'
+        )
+        assert _spans(mime._PARAM, text) == _spans(old, text)
+
+
+class TestPartHeaders:
+    """A part's small header block, read once per process, answers as a freshly read one."""
+
+    BLOCK = b"Content-Description: Notification\nContent-Type: text/plain;\n charset=utf-8\n"
+
+    def test_same_answers(self) -> None:
+        headers, ctype, params = mime._part_head(self.BLOCK)
+        fresh = parse_headers(self.BLOCK)
+        assert (ctype, dict(params)) == content_type(fresh.get("content-type"))
+        for name in ("content-type", "content-description", "content-transfer-encoding", "x"):
+            assert headers.get(name) == fresh.get(name)
+
+    def test_parts_with_the_same_block_keep_their_own_lookups(self) -> None:
+        first, _, _ = mime._part_head(self.BLOCK)
+        second, _, _ = mime._part_head(self.BLOCK)
+        assert first._fields is not second._fields
+
+    def test_the_top_level_and_big_blocks_are_read_afresh(self) -> None:
+        big = self.BLOCK + b"X-Padding: " + b"x" * 400 + b"\n"
+        before = mime._known_part_head.cache_info().currsize
+        mime.parse_entity(self.BLOCK + b"\nbody\n")
+        mime.parse_entity(big + b"\nbody\n", depth=1)
+        assert mime._known_part_head.cache_info().currsize == before
+
+
+def _old_blocks(text: str) -> list[list[list[str]]]:
+    """The line-by-line reading of delivery-status fields that `dsn._fields` replaced."""
+    field = re.compile(r"^([A-Za-z][\w-]*)[ \t]*:[ \t]*(.*)$")
+    blocks: list[list[list[str]]] = [[]]
+    block = blocks[0]
+    last: list[str] | None = None
+    for line in text.split("\n"):
+        if not line or line.isspace():
+            if block:
+                block = []
+                blocks.append(block)
+            last = None
+        elif last is not None and line[0] in " \t":
+            last[1] += " " + line.strip()
+        elif (match := field.match(line)) and (name := match.group(1).lower()) in dsn._WANTED:
+            last = [name, match.group(2).strip()]
+            block.append(last)
+        else:
+            last = None
+    return [b for b in blocks if b]
+
+
+def _new_blocks(text: str) -> list[list[list[str]]]:
+    blocks: list[list[list[str]]] = [[]]
+    for name, value in dsn._fields(text):
+        if name:
+            blocks[-1].append([name, value])
+        elif blocks[-1]:
+            blocks.append([])
+    return [b for b in blocks if b]
+
+
+class TestDeliveryStatusFields:
+    """Delivery-status fields cut in one pass fall into the blocks the line-by-line reading made."""
+
+    @given(
+        _pieces(
+            "\n", " ", "\t", "\xa0", "\x0c", "\r", "\u2028", ":", "Status: 5.1.1", "action :",
+            "Final-Recipient: rfc822; a@b.cz", "X-Other: x", "ſtatus: 1", "Diagnostic-Code:",
+            "STATUS:", "2field: x", "smtp; 550", "\n ", "\n\t", "\n \n", "-",
+        )
+    )  # fmt: skip
+    def test_same_blocks(self, text: str) -> None:
+        assert _new_blocks(text) == _old_blocks(text)

@@ -11,7 +11,14 @@ import pytest
 
 from bouncetool.atomicwrite import atomic_text_writer
 from bouncetool.model import RECORD_FIELDS, Blame, Bounce, Kind, Lang, Record, Verdict
-from bouncetool.render import LineEncoder, OutputFormat, _json_line, render, write_data
+from bouncetool.render import (
+    PIPED_TABLE_WIDTH,
+    LineEncoder,
+    OutputFormat,
+    _json_line,
+    render,
+    write_data,
+)
 
 VERDICT = Verdict(
     kind=Kind.HARD,
@@ -117,6 +124,13 @@ class TestTable:
         assert "userunknown" in text
         assert "452 mailbox full" in text
         assert "jiří@příklad.example" in text
+
+    def test_saved_table_is_wide(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """In a file or pipe (no COLUMNS) the table is 160 columns, not rich's default 80."""
+        monkeypatch.delenv("COLUMNS", raising=False)
+        text = rendered(OutputFormat.TABLE)
+        assert 80 < max(len(line) for line in text.splitlines()) <= PIPED_TABLE_WIDTH
+        assert "The recipient's address does not exist." in text  # one line, not folded
 
 
 class TestEveryFormat:

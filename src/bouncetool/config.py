@@ -86,6 +86,7 @@ class ExportFormat(enum.StrEnum):
     """File formats of the error export."""
 
     CSV = "csv"
+    EXCEL = "excel"
     JSONL = "jsonl"
 
 

@@ -45,6 +45,7 @@ class ExportFormat(enum.StrEnum):
     """The formats `export-errors` writes."""
 
     CSV = "csv"
+    EXCEL = "excel"  # CSV as Excel opens it by double-click in Czech/Polish locales
     JSONL = "jsonl"
 
 
@@ -123,14 +124,23 @@ def error_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
 
 
 def write_errors(rows: list[dict[str, object]], handle: BinaryIO, fmt: ExportFormat) -> None:
-    """Write `rows` to `handle` as UTF-8 CSV (with header) or JSON Lines."""
+    """Write `rows` to `handle` as CSV (with header), Excel's CSV, or JSON Lines; all UTF-8.
+
+    ``excel`` is what a double-click in Excel reads right in Czech and Polish
+    locales: ``;`` between fields (their list separator), a byte-order mark
+    (without it Excel takes UTF-8 for the ANSI code page and garbles "ř"),
+    and CRLF line ends.
+    """
     frame = error_frame(rows)
     if fmt is ExportFormat.CSV:
-        text = frame.to_csv(index=False, lineterminator="\n")
+        data = frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    elif fmt is ExportFormat.EXCEL:
+        data = frame.to_csv(index=False, sep=";", lineterminator="\r\n").encode("utf-8-sig")
     elif fmt is ExportFormat.JSONL:
         text = frame.to_json(orient="records", lines=True, force_ascii=False) if rows else ""
         if text and not text.endswith("\n"):
             text += "\n"
+        data = text.encode("utf-8")
     else:
         assert_never(fmt)
-    handle.write(text.encode("utf-8"))
+    handle.write(data)

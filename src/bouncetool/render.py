@@ -12,6 +12,7 @@ import csv
 import enum
 import io
 import json
+import os
 from collections.abc import Iterable
 from pathlib import PurePath
 from typing import Any, TextIO, assert_never
@@ -176,6 +177,9 @@ def _csv_line(values: Iterable[object]) -> str:
     return line
 
 
+PIPED_TABLE_WIDTH = 160
+
+
 def write_table(records: Iterable[Record], stream: TextIO, lang: Lang) -> int:
     """A table for reading in a terminal (colour only when `stream` is one)."""
     # rich only here: JSON Lines and CSV runs start faster without it.
@@ -195,5 +199,16 @@ def write_table(records: Iterable[Record], stream: TextIO, lang: Lang) -> int:
         cells = [Text("" if row[field] is None else str(row[field])) for field, _ in TABLE_COLUMNS]
         table.add_row(Text(where), *cells)
         count += 1
-    Console(file=stream, highlight=False).print(table)
+    Console(file=stream, highlight=False, width=_table_width(stream)).print(table)
     return count
+
+
+def _table_width(stream: TextIO) -> int | None:
+    """The terminal's own width; 160 columns in a file or pipe unless COLUMNS says otherwise.
+
+    (rich's default of 80 folds the explanations of a table saved to a file or
+    paged with ``less`` into a column a word wide.)
+    """
+    if stream.isatty() or os.environ.get("COLUMNS"):
+        return None
+    return PIPED_TABLE_WIDTH

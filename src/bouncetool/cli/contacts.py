@@ -108,7 +108,9 @@ def annotate(
 def export_errors(
     state: Path | None = typer.Option(None, "--state", help=STATE_HELP),
     csv_flag: bool = typer.Option(False, "--csv", help="CSV output (the default)."),
-    fmt: str = typer.Option("csv", "--format", help="csv or jsonl."),
+    fmt: str = typer.Option(
+        "csv", "--format", help="csv, excel (';', BOM, CRLF: opens right in Excel) or jsonl."
+    ),
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write here (default: standard output)."
     ),
@@ -131,7 +133,7 @@ def export_errors(
     try:
         output_format = ExportFormat("csv" if csv_flag else fmt.lower())
     except ValueError:
-        raise ContactsError(f"--format {fmt!r}: expected csv or jsonl") from None
+        raise ContactsError(f"--format {fmt!r}: expected csv, excel or jsonl") from None
     from bouncetool.cli.ledger import existing_ledger
     from bouncetool.policy import Policy
     from bouncetool.state import Ledger

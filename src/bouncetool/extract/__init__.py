@@ -30,6 +30,7 @@ from bouncetool.extract import (
     dsn,
     heuristic,
     nested,
+    report,
     stage,
     textformats,
     transcript,
@@ -38,7 +39,7 @@ from bouncetool.extract.dates import iso_date
 from bouncetool.extract.finish import CAMPAIGN_HEADERS, finish, not_bounce
 from bouncetool.extract.layout import REPORT_WINDOW, has_code
 from bouncetool.extract.mail import Found, Mail
-from bouncetool.extract.mime import normalise_newlines, parse_entity
+from bouncetool.extract.mime import normalise_newlines, parse_split, split_head
 from bouncetool.model import Bounce
 
 __all__ = ["CAMPAIGN_HEADERS", "EXTRACTORS", "ExtractError", "parse_message"]
@@ -66,6 +67,9 @@ EXTRACTORS: tuple[tuple[str, Extractor], ...] = (
     ("heuristic", heuristic.extract),  # last resort: a bounce-looking message, any layout
 )
 """The extractors in the order they are asked; the first that finds something decides."""
+
+# For what `report.read_report` read: every extractor but the complaints, which it ruled out.
+_REPORT_EXTRACTORS = tuple(item for item in EXTRACTORS if item[0] != "arf")
 
 # What proves a message inside another to be a bounce: a report, a known server's text,
 # or a mailer daemon's own message in any layout (Gmail's "Address not found").
@@ -103,8 +107,14 @@ def parse_message(
     if not _STARTS_LIKE_MAIL.match(data):
         raise ExtractError("not an email message: it does not start with header fields")
     try:
-        mail = Mail(parse_entity(normalise_newlines(bytes(data)).lstrip(b"\n")))
-        found = _extract(mail)
+        head, body = split_head(normalise_newlines(bytes(data)).lstrip(b"\n"))
+        # A standard delivery-status report is read the short way; it is no complaint.
+        mail = report.read_report(head, body)
+        if mail is not None:
+            found = _extract(mail, _REPORT_EXTRACTORS)
+        else:
+            mail = Mail(parse_split(head, body))
+            found = _extract(mail)
         if not found:
             return [not_bounce(mail)]
         return [_finish(item, mail, campaign_headers) for item in found]

@@ -118,10 +118,13 @@ _EXPIRED = (
 
 
 def _expired(diagnostic: str | None, permanent: bool | None) -> str | None:
-    lower = (diagnostic or "").lower()
-    if not any(word in lower for word in _EXPIRED):
+    if not diagnostic:
         return None
-    return "5.4.7" if permanent else "4.4.7"  # the report's own word on giving up decides
+    lower = diagnostic.lower()
+    for word in _EXPIRED:  # (a loop, not any() over a generator: asked for every record)
+        if word in lower:
+            return "5.4.7" if permanent else "4.4.7"  # the report's own word on giving up
+    return None
 
 
 def _kind(found: Found, status: str | None, reply_code: str | None) -> Kind:
@@ -169,10 +172,13 @@ def _original(mail: Mail) -> Headers | dict[str, str]:
     return quoted
 
 
+_ANGLED = re.compile(r"<[^<>\s]+>")
+
+
 def _message_id(value: str | None) -> str | None:
     if not value:
         return None
-    match = re.search(r"<[^<>\s]+>", value)
+    match = _ANGLED.search(value)
     return match.group(0) if match else value.strip().split(" ")[0] or None
 
 

@@ -173,8 +173,12 @@ def read_layout(mail: Mail, layout: Layout) -> list[Found] | None:
     """The recipients of `mail` read with `layout`, or None when it does not fit."""
     # Markers sit near the top; plain substring tests on the lower-cased top of the
     # body are many times faster than case-insensitive regular expressions.
+    # (A loop rather than any() over a generator: every layout asks, for most messages.)
     top = mail.top_lower
-    if not any(marker in top for marker in layout.detect):
+    for marker in layout.detect:
+        if marker in top:
+            break
+    else:
         return None
     region = report_region(mail, layout)
     found = read_anchors(region, layout.anchors, layout.max_paragraphs, mail.own_addresses)

@@ -131,7 +131,11 @@ def parse_status_field(value: str | None) -> str | None:
     """The code in a DSN ``Status:`` value (``5.1.1 (user unknown)`` -> ``5.1.1``)."""
     if not value:
         return None
-    match = re.match(r"\s*([245])\.(\d{1,3})\.(\d{1,3})", value)
+    match = _STATUS_FIELD.match(value)
     if match:
-        return ".".join(str(int(g)) for g in match.groups())
+        klass, subject, detail = match.groups()
+        return f"{klass}.{int(subject)}.{int(detail)}"
     return find_status(value)
+
+
+_STATUS_FIELD = re.compile(r"\s*([245])\.(\d{1,3})\.(\d{1,3})")
