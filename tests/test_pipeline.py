@@ -168,9 +168,10 @@ class TestWorkers:
     COUNT = 4000  # about 8 MB: several tasks of every kind
 
     @pytest.fixture(scope="class")
-    def large(self, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    @classmethod
+    def large(cls, tmp_path_factory: pytest.TempPathFactory) -> Path:
         return write_mbox(
-            tmp_path_factory.mktemp("large") / "large.mbox", large_messages(self.COUNT)
+            tmp_path_factory.mktemp("large") / "large.mbox", large_messages(cls.COUNT)
         )
 
     def test_large_mbox_order_is_kept(self, large: Path) -> None:

@@ -245,13 +245,14 @@ class TestOutputFolderMissing:
     """An output in a missing folder, or that is a folder, is one error line, status 2, no file."""
 
     @pytest.fixture(scope="class")
-    def folder(self, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    @classmethod
+    def folder(cls, tmp_path_factory: pytest.TempPathFactory) -> Path:
         """The examples, a ledger that knows their bounces, and an empty folder 'afolder/'."""
         work = tmp_path_factory.mktemp("missing-folder")
         for name in ("bounces.mbox", "contacts.csv"):
             shutil.copy(EXAMPLES / name, work / name)
         (work / "afolder").mkdir()
-        ingested = run_cli(["ingest", "bounces.mbox"], env=self.env(work), cwd=work)
+        ingested = run_cli(["ingest", "bounces.mbox"], env=cls.env(work), cwd=work)
         assert ingested.exit_code == 0, ingested.stderr
         return work
 
