@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 
 from bouncetool.extract.layout import (
+    add_folded_twin,
     has_code,
     mark_delays,
     permanence,
@@ -79,6 +80,11 @@ def _first_letter_guard(words: tuple[str, ...]) -> str:
     return "(?=[" + "".join(sorted({re.escape(word[0].lower()) for word in words})) + "])"
 
 
+_LEAD_ANCHOR = re.compile(
+    _first_letter_guard(_LEADS) + "(?:" + "|".join(_LEADS) + r")[:\s]*<?(?P<addr>" + _A + r")>?",
+    re.IGNORECASE,
+)
+
 ANCHORS = (
     # "Invalid final delivery userid: addr", "Delivery failed 20 attempts: addr" (IMail),
     # "User's mailbox is full: <addr>" (rfc3464-38): a reason, a colon, the address
@@ -100,19 +106,18 @@ ANCHORS = (
         r"following recipients?[^:\n]{0,60}:[ \t]*<?(?P<addr>" + _A + r")>?\.?[ \t]*(?P<diag>.*)",
         re.IGNORECASE,
     ),
-    # "[Status: Error, Address: <addr>, ResponseCode 421, , Host not reachable.]" (Zoho)
-    re.compile(r"\bAddress:[ \t]*<(?P<addr>" + _A + r")>,?(?P<diag>[^\]\n]*)"),
+    # "[Status: Error, Address: <addr>, ResponseCode 421, , Host not reachable.]" (Zoho).
+    # The look-behind after the word is "\b" before it: a literal lead lets `re` skip
+    # through the text, many times faster than testing a word boundary everywhere.
+    re.compile(r"Address(?<!\wAddress):[ \t]*<(?P<addr>" + _A + r")>,?(?P<diag>[^\]\n]*)"),
     # "Could not be delivered to: <addr>" (kddi), "Unknown user: addr" (imailserver),
     # "The following recipient(s) could not be reached: addr", "RCPT TO:<addr>" (transcripts)
-    re.compile(
-        _first_letter_guard(_LEADS)
-        + "(?:"
-        + "|".join(_LEADS)
-        + r")[:\s]*<?(?P<addr>"
-        + _A
-        + r")>?",
-        re.IGNORECASE,
-    ),
+    _LEAD_ANCHOR,
+)
+# The same in lower case, matched in the lower-cased text (twice as fast: see read_anchors).
+add_folded_twin(
+    _LEAD_ANCHOR,
+    re.compile("(?:" + "|".join(w.lower() for w in _LEADS) + r")[:\s]*<?(?P<addr>" + _A + r")>?"),
 )
 
 

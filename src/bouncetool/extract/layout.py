@@ -219,13 +219,74 @@ def read_anchors(
     back (qmail-08).
     """
     only_excluded: list[re.Match[str]] = []
+    shifted = "\n" + region  # for the line-led twins (see `_line_starts_finditer`)
     for anchor in anchors:
-        every = list(anchor.finditer(region))
+        every = _anchor_matches(anchor, region, shifted)
         matches = [m for m in every if m.group("addr").strip(".").lower() not in exclude]
         if matches:
             return _read_matches(region, matches, max_paragraphs)
         only_excluded = only_excluded or every
     return _read_matches(region, only_excluded, max_paragraphs) if only_excluded else None
+
+
+def _anchor_matches(anchor: re.Pattern[str], region: str, shifted: str) -> list[re.Match[str]]:
+    """``list(anchor.finditer(region))``, found the fast way for a "^"-led anchor.
+
+    Most anchors are led by "^" (MULTILINE), which `re` tries at every position.
+    Its twin led by a line end (`_line_end_led`) skips from line end to line end
+    at C speed over `shifted` (the region behind one line end, so the first line
+    counts too): a twin's match at a line end of `shifted` is the anchor's match at
+    the same index of `region`, which the anchor itself then reads there, so every
+    match is the one `finditer` would give. (No anchor's match ends right after a
+    line end, so the search resumes at the same line starts as `finditer`'s.)
+    """
+    folded = _FOLDED.get(anchor)
+    if folded is not None and region.isascii():
+        # Matched case-sensitively in the lower-cased text, then read by the anchor itself
+        # at the same place: for ASCII text the same matches (see `add_folded_twin`).
+        return [_matched(anchor, region, hit.start()) for hit in folded.finditer(region.lower())]
+    twin = _TWINS.get(anchor)
+    if twin is None:
+        if anchor in _TWINS or not anchor.pattern.startswith("^") or anchor.flags & re.VERBOSE:
+            _TWINS.setdefault(anchor, None)
+            return list(anchor.finditer(region))
+        twin = _TWINS[anchor] = _line_end_led(anchor)
+    matches: list[re.Match[str]] = []
+    at = 0
+    while True:
+        hit = twin.search(shifted, at)
+        if hit is None:
+            return matches
+        match = anchor.match(region, hit.start())
+        if match is None or match.end() == match.start():  # never: the twin said it fits
+            return list(anchor.finditer(region))
+        matches.append(match)
+        at = match.end()
+
+
+# The line-led twin of every "^"-led anchor asked for (None: the anchor has none).
+_TWINS: dict[re.Pattern[str], re.Pattern[str] | None] = {}
+_FOLDED: dict[re.Pattern[str], re.Pattern[str]] = {}
+
+
+def add_folded_twin(anchor: re.Pattern[str], twin: re.Pattern[str]) -> None:
+    """Let `read_anchors` find the matches of IGNORECASE `anchor` with `twin` in lower case.
+
+    `twin` must be `anchor` written in lower case without IGNORECASE, so that on
+    ASCII text it matches the lower-cased text exactly where and as far as
+    `anchor` matches the text (a case-insensitive alternation of words is tried
+    word by word at every position; a case-sensitive one `re` skips through).
+    """
+    if not anchor.flags & re.IGNORECASE or twin.flags & re.IGNORECASE:
+        raise ValueError("the anchor ignores case, its twin does not")
+    _FOLDED[anchor] = twin
+
+
+def _matched(anchor: re.Pattern[str], region: str, at: int) -> re.Match[str]:
+    match = anchor.match(region, at)
+    if match is None:  # never: `add_folded_twin` wants the same pattern in lower case
+        raise ValueError(f"folded twin disagrees with {anchor.pattern[:40]!r}")
+    return match
 
 
 def _read_matches(region: str, matches: list[re.Match[str]], max_paragraphs: int) -> list[Found]:
