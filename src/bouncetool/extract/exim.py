@@ -68,6 +68,9 @@ LOCAL = Layout(
 def extract(mail: Mail) -> list[Found] | None:
     """Recipients of an Exim-style bounce, or None."""
     found = read_layout(mail, LAYOUT)
-    if found is None and any(marker in mail.top_lower for marker in LAYOUT.detect):
-        found = read_layout(mail, LOCAL)
+    if found is None:
+        top = mail.top_lower
+        for marker in LAYOUT.detect:  # (a loop, not any() over a generator: most ask)
+            if marker in top:
+                return read_layout(mail, LOCAL)
     return found

@@ -188,8 +188,15 @@ def _campaign(original: Headers | dict[str, str], names: tuple[str, ...]) -> str
     if isinstance(original, Headers):
         value = original.first_of(names)
         return value.strip() if value else None
-    for name in names:
-        value = original.get(name.lower())
+    lowered = _LOWERED.get(names)
+    if lowered is None:
+        lowered = _LOWERED[names] = tuple(name.lower() for name in names)
+    for name in lowered:
+        value = original.get(name)
         if value:
             return value.strip()
     return None
+
+
+# The campaign header names in lower case (the keys of quoted headers), per tuple asked for.
+_LOWERED: dict[tuple[str, ...], tuple[str, ...]] = {}

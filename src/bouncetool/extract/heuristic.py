@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 
 from bouncetool.extract.layout import (
+    PARAGRAPH_BREAK,
     add_folded_twin,
     has_code,
     mark_delays,
@@ -187,7 +188,7 @@ _NO_CODE_TEXT = 1000  # how much of a report without any code is kept as its dia
 
 def reason_text(region: str) -> str | None:
     """The paragraph of a report that carries a code, else its opening paragraphs."""
-    paragraphs = [p.strip() for p in re.split(r"\n[ \t]*\n", region) if p.strip()]
+    paragraphs = [p.strip() for p in PARAGRAPH_BREAK.split(region) if p.strip()]
     coded = [p for p in paragraphs if has_code(p)]
     if coded:
         return coded[0]

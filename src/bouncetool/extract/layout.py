@@ -83,6 +83,9 @@ _WARNING = (
 )
 _DELAY_SUBJECT = ("(delay)", "delayed mail", "delivery delayed", "warning: could not send")
 
+PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+"""A blank line (spaces allowed): where one paragraph of a report ends and the next starts."""
+
 REPORT_WINDOW = 20000
 """The longest report read: beyond it is a quoted message or garbage (15 MB bodies exist)."""
 
@@ -195,13 +198,22 @@ def mark_delays(mail: Mail, found: list[Found] | None) -> list[Found] | None:
     if not found:
         return found
     top = mail.top_lower
-    subject = mail.subject.lower()
-    warning = any(word in top for word in _WARNING) or any(
-        word in subject for word in _DELAY_SUBJECT
-    )
-    if warning and not any(word in top for word in _PERMANENT):
-        for item in found:
-            item.action = item.action or "delayed"
+    # (Loops, not any() over generators: asked for every text report.)
+    for word in _WARNING:
+        if word in top:
+            break
+    else:
+        subject = mail.subject.lower()
+        for word in _DELAY_SUBJECT:
+            if word in subject:
+                break
+        else:
+            return found  # no warning
+    for word in _PERMANENT:
+        if word in top:
+            return found
+    for item in found:
+        item.action = item.action or "delayed"
     return found
 
 
@@ -302,9 +314,10 @@ def _read_matches(region: str, matches: list[re.Match[str]], max_paragraphs: int
     for index, match in enumerate(matches):
         address = match.group("addr").strip(".")
         nxt = matches[index + 1].start() if index + 1 < len(matches) else len(region)
-        lead = match.groupdict().get("diag") or ""
+        has_lead = "diag" in match.re.groupindex
+        lead = (match.group("diag") if has_lead else None) or ""
         diagnostic = _diagnostic(lead, region[match.end() : nxt], max_paragraphs)
-        if "diag" not in match.groupdict():
+        if not has_lead:
             # An anchor inside a sentence ("Reason: Unable to deliver message to <addr>
             # (and other recipients ...)", Trend Micro InterScan): the sentence is the reason.
             line_start = region.rfind("\n", 0, match.start()) + 1
@@ -357,14 +370,14 @@ def _borrow_lone_code(region: str, found: list[Found]) -> None:
     lacking = [item for item in found if not has_reply(item.diagnostic or "")]
     if not lacking:
         return
-    coded = [p.strip() for p in re.split(r"\n[ \t]*\n", region) if has_reply(p)]
+    coded = [p.strip() for p in PARAGRAPH_BREAK.split(region) if has_reply(p)]
     if len(coded) == 1:
         for item in lacking:
             item.diagnostic = coded[0] if not item.diagnostic else f"{item.diagnostic} {coded[0]}"
 
 
 def _diagnostic(lead: str, rest: str, max_paragraphs: int) -> str | None:
-    paragraphs = [p for p in re.split(r"\n[ \t]*\n", rest) if p.strip()][:max_paragraphs]
+    paragraphs = [p for p in PARAGRAPH_BREAK.split(rest) if p.strip()][:max_paragraphs]
     with_code = [i for i, p in enumerate(paragraphs) if has_code(p)]
     if lead.strip() and not has_code(lead):
         # The anchor line names the reason ("host x said:", "Unable to deliver to:");
@@ -418,8 +431,10 @@ _WORDS_AFTER = re.compile(r"[\s\-:,;)\]]*[^\W\d_]|\s*[<\[(]")
 def permanence(text: str) -> bool | None:
     """True when the report says the failure is permanent, False when temporary, else None."""
     lower = text.lower()
-    if any(word in lower for word in _PERMANENT):
-        return True
-    if any(word in lower for word in _TEMPORARY):
-        return False
+    for word in _PERMANENT:  # (loops, not any() over generators: asked for every report)
+        if word in lower:
+            return True
+    for word in _TEMPORARY:
+        if word in lower:
+            return False
     return None
