@@ -12,8 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bouncetool import rules, smtpcodes
-from bouncetool.extract import dsn, heuristic, layout, mime
+from bouncetool.extract import dsn, heuristic, layout, mime, textformats
 from bouncetool.extract.dates import iso_date
+from bouncetool.extract.mail import Mail
 from bouncetool.extract.mime import content_type, parse_headers
 from bouncetool.extract.textscan import REPLY, STATUS, collapse
 
@@ -327,3 +328,25 @@ class TestAnchorSearchOnCorpus:
         )
         plain = [_records(data) for _name, data in messages]
         assert fast == plain
+
+
+class TestTextFormatGates:
+    """A text format passed over for want of its markers would have answered None."""
+
+    def test_gates_cover_every_format(self) -> None:
+        assert len(textformats._GATES) == len(textformats.FORMATS)
+
+    def test_no_format_skipped_that_would_answer(self, corpus: Path) -> None:
+        from benchmarks.dump_records import _messages
+
+        skipped = 0
+        for name, data in _messages(corpus):
+            if not data.strip():
+                continue
+            head, body = mime.split_head(mime.normalise_newlines(data).lstrip(b"\n"))
+            mail = Mail(mime.parse_split(head, body))
+            for fmt, markers in textformats._GATED:
+                if markers is not None and not any(m in mail.top_lower for m in markers):
+                    skipped += 1
+                    assert fmt(mail) is None, (name, fmt.__module__)
+        assert skipped > 1000  # the gates do pass formats over

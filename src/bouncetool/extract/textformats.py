@@ -19,6 +19,7 @@ from bouncetool.extract import (
     qmail,
     sendmail,
 )
+from bouncetool.extract.layout import Layout
 from bouncetool.extract.mail import Found, Mail
 
 FORMATS: tuple[Callable[[Mail], list[Found] | None], ...] = (
@@ -34,13 +35,45 @@ FORMATS: tuple[Callable[[Mail], list[Found] | None], ...] = (
 )
 
 
+def _markers(*layouts: Layout) -> tuple[str, ...]:
+    return tuple(marker for layout in layouts for marker in layout.detect)
+
+
+# What each format needs in the top of the body before it can answer (None: it looks
+# elsewhere, at headers or JSON). A format none of whose markers is there would return
+# None: it is passed over without being asked, which spares most messages the calls
+# into every format (the marker tests stay: plain substring tests are the cheapest
+# way; one regular expression of all markers scans several times slower).
+_GATES: tuple[tuple[str, ...] | None, ...] = (
+    None,
+    None,
+    _markers(qmail.LAYOUT),
+    _markers(*postfix.LAYOUTS),
+    _markers(gmail.LAYOUT),
+    _markers(exchange.LAYOUT),
+    _markers(sendmail.LAYOUT),
+    _markers(pmdf.LAYOUT),
+    _markers(exim.LAYOUT),  # exim.LOCAL is asked only after one of these
+)
+_GATED = tuple(zip(FORMATS, _GATES, strict=True))
+
+
 def extract(mail: Mail) -> list[Found] | None:
     """The recipients found by the first text format that recognises `mail`.
 
     A bounce forwarded by a person (quoted or below a forward line) is read by
     `nested` as a message of its own, not here.
     """
-    for fmt in FORMATS:
+    top: str | None = None
+    for fmt, markers in _GATED:
+        if markers is not None:
+            if top is None:
+                top = mail.top_lower
+            for marker in markers:  # (a loop, not any() over a generator)
+                if marker in top:
+                    break
+            else:
+                continue  # none of its markers: the format would say None
         found = fmt(mail)
         if found:
             return found
