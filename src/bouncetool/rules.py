@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import importlib.resources
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,11 +73,13 @@ class _Compiled:
     conditional: bool  # True when anything besides text must hold
 
     @classmethod
-    def of(cls, rule: Rule, gates: tuple[str, ...] | None) -> _Compiled:
-        text = "|".join(f"(?:{p})" for p in rule.text)
+    def of(
+        cls, rule: Rule, gates: tuple[str, ...] | None, compiled: Mapping[str, re.Pattern[str]]
+    ) -> _Compiled:
+        text = _text_source(rule)
         return cls(
             rule=rule,
-            text=re.compile(text) if text else None,
+            text=(compiled.get(text) or re.compile(text)) if text else None,
             gates=gates,
             status=tuple(smtpcodes.status_pattern(p) for p in rule.status),
             reply=tuple(smtpcodes.reply_pattern(p) for p in rule.reply),
@@ -274,16 +276,23 @@ class RuleTable:
         self._compile(PreparedRules.of(rules))
 
     @classmethod
-    def from_prepared(cls, prepared: PreparedRules) -> RuleTable:
-        """The table of `prepared` (`prepare_rules`, possibly done in another process)."""
+    def from_prepared(
+        cls, prepared: PreparedRules, compiled: Mapping[str, re.Pattern[str]] | None = None
+    ) -> RuleTable:
+        """The table of `prepared` (`prepare_rules`, possibly done in another process).
+
+        `compiled`: text patterns compiled beforehand (`compile_text_patterns`).
+        """
         table = cls.__new__(cls)
-        table._compile(prepared)
+        table._compile(prepared, compiled or {})
         return table
 
-    def _compile(self, prepared: PreparedRules) -> None:
+    def _compile(
+        self, prepared: PreparedRules, compiled: Mapping[str, re.Pattern[str]] | None = None
+    ) -> None:
         self.rules: tuple[Rule, ...] = prepared.rules
         self._ordered = tuple(
-            _Compiled.of(prepared.rules[i], gates)
+            _Compiled.of(prepared.rules[i], gates, compiled or {})
             for i, gates in zip(prepared.order, prepared.gates, strict=True)
         )
         self._by_id = {rule.id: rule for rule in self.rules}
@@ -394,6 +403,26 @@ def load_table(extra: Sequence[Path] = ()) -> RuleTable:
 
 def prepare_rules(extra: Sequence[Path] = ()) -> PreparedRules:
     """`load_table`'s work short of compiling the patterns (see `PreparedRules`)."""
+    return PreparedRules.of(table_rules(extra))
+
+
+def compile_text_patterns(rules: Sequence[Rule]) -> dict[str, re.Pattern[str]]:
+    """The text patterns of `rules`, compiled, for `RuleTable.from_prepared`.
+
+    They need only the rules, not the gate literals: a process can compile
+    them while another still prepares the rest (`PreparedRules`).
+    """
+    sources = (_text_source(rule) for rule in rules)
+    return {text: re.compile(text) for text in sources if text}
+
+
+def _text_source(rule: Rule) -> str:
+    """The one pattern a rule's text patterns are matched as (empty: no text condition)."""
+    return "|".join(f"(?:{p})" for p in rule.text)
+
+
+def table_rules(extra: Sequence[Path] = ()) -> list[Rule]:
+    """The rules of the table `load_table` builds, in precedence order (user files first)."""
     rules: list[Rule] = []
     seen: set[str] = set()
     for path in extra:
@@ -402,4 +431,4 @@ def prepare_rules(extra: Sequence[Path] = ()) -> PreparedRules:
                 seen.add(rule.id)
                 rules.append(rule)
     rules.extend(rule for rule in shipped_rules() if rule.id not in seen)
-    return PreparedRules.of(rules)
+    return rules

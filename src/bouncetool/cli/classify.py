@@ -31,7 +31,8 @@ from bouncetool.pipeline.beside import Beside
 from bouncetool.pipeline.tasks import Task, plan
 from bouncetool.pipeline.worker import default_parse
 from bouncetool.render import LineEncoder, OutputFormat, render, write_data
-from bouncetool.rules import PreparedRules, RuleTable, prepare_rules
+from bouncetool.rulefile import Rule
+from bouncetool.rules import PreparedRules, RuleTable, compile_text_patterns, table_rules
 from bouncetool.sources import STDIN, is_mailbox_url
 
 if TYPE_CHECKING:
@@ -129,23 +130,27 @@ def _start(
     """The rule table, and the task plan when a helper process makes it.
 
     Start-up would keep one core busy and the other idle. So a helper
-    (`Beside`) reads and prepares the rules, then plans the tasks (the scan
-    of a large mbox), while this process imports the extractor; this one
-    then compiles the patterns (compiled patterns cannot be sent) while the
-    helper goes on planning. Standard input, mailboxes and anything but plain
-    files and folders are planned here as before: they can be read only once.
+    (`Beside`) reads the rules, finds their gate literals, then plans the
+    tasks (the scan of a large mbox), while this process imports the
+    extractor and compiles the patterns (compiled patterns cannot be sent):
+    the text patterns as soon as the rules arrive, the gate finder last.
+    Standard input, mailboxes and anything but plain files and folders are
+    planned here as before: they can be read only once.
     """
     planned_beside = all(_plain(source) for source in sources)
     rule_paths = tuple(rule_files)
     specs = tuple(sources) if planned_beside else ()
 
-    def work() -> Iterator[PreparedRules | Task | Problem]:
-        yield prepare_rules(rule_paths)
+    def work() -> Iterator[tuple[Rule, ...] | PreparedRules | Task | Problem]:
+        rules = table_rules(rule_paths)
+        yield tuple(rules)  # first the rules, so their patterns compile there meanwhile
+        yield PreparedRules.of(rules)
         yield from plan(specs)
 
     items = iter(Beside(work))
     default_parse()  # imported meanwhile; the workers are forked with it
-    table = RuleTable.from_prepared(cast(PreparedRules, next(items)))
+    compiled = compile_text_patterns(cast(tuple[Rule, ...], next(items)))
+    table = RuleTable.from_prepared(cast(PreparedRules, next(items)), compiled)
     if planned_beside:
         return table, cast(Iterator[Task | Problem], items)
     for _ in items:  # only the end mark is left
