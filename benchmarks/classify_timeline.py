@@ -6,7 +6,9 @@ timed: each process (the main one and every worker) notes the clock and its
 own CPU time at start-up, after the rule table, when each task starts and
 ends, and while it sends each result back. It then prints, per process, when
 it started and stopped, its CPU time inside and outside tasks, the idle gaps
-between tasks and the CPU of the main process's range scan; that shows the
+between tasks and the CPU the main process spends getting the tasks (the
+helper process that plans them beside it during start-up, see
+``bouncetool.pipeline.beside``, takes no notes); that shows the
 serial start-up (one core busy), how long the workers wait, and how far
 apart they finish.
 
@@ -65,15 +67,17 @@ def _instrument(note: _Log) -> None:
     from bouncetool import pipeline
     from bouncetool.pipeline.worker import Worker
 
-    load_table = classify_module.load_table
+    start = classify_module._start
 
-    def timed_load_table(*args: Any) -> Any:
+    def timed_start(*args: Any) -> Any:
+        # The rule table (read and prepared by the helper process, compiled here)
+        # and the extractor's import.
         note("table-start")
-        table = load_table(*args)
+        table = start(*args)
         note("table-end")
         return table
 
-    classify_module.load_table = timed_load_table  # type: ignore[assignment]
+    classify_module._start = timed_start  # type: ignore[assignment]
 
     run_batched = Worker.run_batched.__func__  # type: ignore[attr-defined]
 
@@ -170,7 +174,7 @@ def report(events: list[Event], count: int) -> None:
                     )
             if "scan-cpu" in named:
                 scan = named["scan-cpu"].detail
-                print(f"    CPU of the range scan (while the workers parse): {scan} s")
+                print(f"    CPU of getting the tasks (scan, or the helper's plan): {scan} s")
         if tasks:
             inside = sum(b.cpu - a.cpu for a, b in tasks)
             busy = sum(b.at - a.at for a, b in tasks)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -196,3 +199,34 @@ class TestWithTheRuleTable:
         page = report.read_text(encoding="utf-8")
         assert f"<b>{escape(verdict.reason)}</b>" in page
         assert escape(verdict.explanation_cs) in page
+
+
+class TestStartUp:
+    """Only `stats` loads the statistics; its help still names every axis."""
+
+    def test_help_names_every_axis(self) -> None:
+        from bouncetool.cli.stats import AXES
+        from bouncetool.stats import Dimension
+
+        assert AXES.split(",") == [dimension.value for dimension in Dimension]
+        done = run_cli(["stats", "--help"])
+        assert done.exit_code == 0
+        assert "week" in done.stdout
+
+    def test_loading_the_cli_leaves_the_statistics_unloaded(self) -> None:
+        script = (
+            "import sys\n"
+            "import bouncetool.cli\n"
+            "names = ('bouncetool.stats', 'bouncetool.alerts')\n"
+            "print(sorted(name for name in names if name in sys.modules))\n"
+        )
+        source = str(Path(__file__).resolve().parent.parent / "src")
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([source, os.environ.get("PYTHONPATH", "")]),
+        }
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == "[]"

@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import importlib.resources
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,13 +73,14 @@ class _Compiled:
     conditional: bool  # True when anything besides text must hold
 
     @classmethod
-    def of(cls, rule: Rule) -> _Compiled:
-        text = "|".join(f"(?:{p})" for p in rule.text)
-        gates = [required_literals(p) for p in rule.text]
+    def of(
+        cls, rule: Rule, gates: tuple[str, ...] | None, compiled: Mapping[str, re.Pattern[str]]
+    ) -> _Compiled:
+        text = _text_source(rule)
         return cls(
             rule=rule,
-            text=re.compile(text) if text else None,
-            gates=_merge_gates(gates),
+            text=(compiled.get(text) or re.compile(text)) if text else None,
+            gates=gates,
             status=tuple(smtpcodes.status_pattern(p) for p in rule.status),
             reply=tuple(smtpcodes.reply_pattern(p) for p in rule.reply),
             host=re.compile(rule.host, re.IGNORECASE) if rule.host else None,
@@ -154,16 +155,19 @@ def _merge_gates(gates: list[tuple[str, ...] | None]) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(merged))
 
 
-def _gate_index(ordered: Sequence[_Compiled]) -> tuple[re.Pattern[str], dict[str, frozenset[int]]]:
-    """A finder for every gate literal at once, and which rules each found literal opens.
+def _gate_index(
+    gates: Sequence[tuple[str, ...] | None],
+) -> tuple[str | None, dict[str, frozenset[int]]]:
+    """A pattern finding every gate literal at once, and which rules each found literal opens.
 
     The finder reports, at each position, the longest gate literal starting
     there; every shorter gate starting there is a prefix of it, so a found
-    literal opens the rules of all its gate prefixes too.
+    literal opens the rules of all its gate prefixes too. `gates` are those
+    of the rules in evaluation order; None for the pattern: no gates at all.
     """
     owners: dict[str, set[int]] = {}
-    for index, compiled in enumerate(ordered):
-        for gate in compiled.gates or ():
+    for index, literals in enumerate(gates):
+        for gate in literals or ():
             owners.setdefault(gate, set()).add(index)
     # A gate's prefixes are looked up rather than every pair of gates compared:
     # the table compiles at every start-up.
@@ -174,8 +178,8 @@ def _gate_index(ordered: Sequence[_Compiled]) -> tuple[re.Pattern[str], dict[str
         for gate in owners
     }
     if not owners:
-        return re.compile(r"(?!)"), opened  # nothing to find: a pattern that never matches
-    return re.compile(f"(?=({trie_pattern(sorted(owners))}))"), opened
+        return None, opened
+    return f"(?=({trie_pattern(sorted(owners))}))", opened
 
 
 def _fold_and_mask(diagnostic: str) -> str:
@@ -236,19 +240,66 @@ def _tier(rule: Rule) -> tuple[int, int]:
     return (4, 0)
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedRules:
+    """Everything of a rule table but its compiled patterns: plain, picklable data.
+
+    Reading the rule files and finding the gate literals is about half of
+    loading a table; this part can be done in another process (see
+    `bouncetool.pipeline.startup`) while this one does something else, and
+    sent over as data, which a compiled pattern cannot.
+    """
+
+    rules: tuple[Rule, ...]  # in precedence order: user rules first
+    order: tuple[int, ...]  # indexes into `rules`, in evaluation order
+    gates: tuple[tuple[str, ...] | None, ...]  # each rule's gate literals, in evaluation order
+    gate_pattern: str | None  # a pattern finding every gate literal; None: no gates
+    opened: dict[str, frozenset[int]]  # gate literal -> the rules (evaluation order) it opens
+
+    @classmethod
+    def of(cls, rules: Sequence[Rule]) -> PreparedRules:
+        """The prepared form of `rules` (already in precedence order)."""
+        if not any(rule.is_catch_all for rule in rules):
+            raise RuleError("the rule table has no catch-all rule (a rule without conditions)")
+        ordered = tuple(rules)
+        order = tuple(sorted(range(len(ordered)), key=lambda i: (_tier(ordered[i]), i)))
+        gates = tuple(_merge_gates([required_literals(p) for p in ordered[i].text]) for i in order)
+        pattern, opened = _gate_index(gates)
+        return cls(ordered, order, gates, pattern, opened)
+
+
 class RuleTable:
     """The compiled rule table; `classify` always returns a verdict. Pickles by its rules."""
 
     def __init__(self, rules: Sequence[Rule]) -> None:
         """Compile `rules` (already in precedence order: user rules first)."""
-        if not any(rule.is_catch_all for rule in rules):
-            raise RuleError("the rule table has no catch-all rule (a rule without conditions)")
-        self.rules: tuple[Rule, ...] = tuple(rules)
-        order = sorted(range(len(self.rules)), key=lambda i: (_tier(self.rules[i]), i))
-        self._ordered = tuple(_Compiled.of(self.rules[i]) for i in order)
+        self._compile(PreparedRules.of(rules))
+
+    @classmethod
+    def from_prepared(
+        cls, prepared: PreparedRules, compiled: Mapping[str, re.Pattern[str]] | None = None
+    ) -> RuleTable:
+        """The table of `prepared` (`prepare_rules`, possibly done in another process).
+
+        `compiled`: text patterns compiled beforehand (`compile_text_patterns`).
+        """
+        table = cls.__new__(cls)
+        table._compile(prepared, compiled or {})
+        return table
+
+    def _compile(
+        self, prepared: PreparedRules, compiled: Mapping[str, re.Pattern[str]] | None = None
+    ) -> None:
+        self.rules: tuple[Rule, ...] = prepared.rules
+        self._ordered = tuple(
+            _Compiled.of(prepared.rules[i], gates, compiled or {})
+            for i, gates in zip(prepared.order, prepared.gates, strict=True)
+        )
         self._by_id = {rule.id: rule for rule in self.rules}
         self._cache: dict[_Facts, Verdict] = {}
-        self._gate_finder, self._gated = _gate_index(self._ordered)
+        # Without gates, a pattern that never matches: nothing opens a gated rule.
+        self._gate_finder = re.compile(prepared.gate_pattern or r"(?!)")
+        self._gated = prepared.opened
 
     def __reduce__(self) -> tuple[type[RuleTable], tuple[tuple[Rule, ...]]]:
         """Pickle as the rule list; the receiving process compiles again."""
@@ -347,6 +398,31 @@ def load_table(extra: Sequence[Path] = ()) -> RuleTable:
     User rules are tried before shipped ones and replace a shipped rule with
     the same id; when several user files define one id, the earlier file wins.
     """
+    return RuleTable.from_prepared(prepare_rules(extra))
+
+
+def prepare_rules(extra: Sequence[Path] = ()) -> PreparedRules:
+    """`load_table`'s work short of compiling the patterns (see `PreparedRules`)."""
+    return PreparedRules.of(table_rules(extra))
+
+
+def compile_text_patterns(rules: Sequence[Rule]) -> dict[str, re.Pattern[str]]:
+    """The text patterns of `rules`, compiled, for `RuleTable.from_prepared`.
+
+    They need only the rules, not the gate literals: a process can compile
+    them while another still prepares the rest (`PreparedRules`).
+    """
+    sources = (_text_source(rule) for rule in rules)
+    return {text: re.compile(text) for text in sources if text}
+
+
+def _text_source(rule: Rule) -> str:
+    """The one pattern a rule's text patterns are matched as (empty: no text condition)."""
+    return "|".join(f"(?:{p})" for p in rule.text)
+
+
+def table_rules(extra: Sequence[Path] = ()) -> list[Rule]:
+    """The rules of the table `load_table` builds, in precedence order (user files first)."""
     rules: list[Rule] = []
     seen: set[str] = set()
     for path in extra:
@@ -355,4 +431,4 @@ def load_table(extra: Sequence[Path] = ()) -> RuleTable:
                 seen.add(rule.id)
                 rules.append(rule)
     rules.extend(rule for rule in shipped_rules() if rule.id not in seen)
-    return RuleTable(rules)
+    return rules

@@ -10,11 +10,12 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import stat
 import sys
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO, TypeVar
+from typing import TYPE_CHECKING, TextIO, TypeVar, cast
 
 import typer
 
@@ -26,8 +27,13 @@ from bouncetool.errors import OutputError
 from bouncetool.language import resolve_lang
 from bouncetool.model import Lang, Problem, Record
 from bouncetool.pipeline import Batch, iter_batches, iter_records
+from bouncetool.pipeline.beside import Beside
+from bouncetool.pipeline.tasks import Task, plan
+from bouncetool.pipeline.worker import default_parse
 from bouncetool.render import LineEncoder, OutputFormat, render, write_data
-from bouncetool.rules import RuleTable, load_table
+from bouncetool.rulefile import Rule
+from bouncetool.rules import PreparedRules, RuleTable, compile_text_patterns, table_rules
+from bouncetool.sources import STDIN, is_mailbox_url
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -92,20 +98,23 @@ def classify(
     """
     form = output_format or _default_format(output)
     language = resolve_lang(lang.value if lang else None)
-    table = load_table(rule_files)
+    table, planned = _start(sources, rule_files)
     tally = _Tally(_quarantine(quarantine))
     try:
         with _progress(tally, form, output) as progress, _output(output) as stream:
             if save:
-                _classify_and_save(sources, table, workers, state, form, language, stream, tally)
+                records = iter_records(sources, table=table, workers=workers, planned=planned)
+                _classify_and_save(records, state, form, language, stream, tally)
             elif form is OutputFormat.TABLE:
-                records = tally.passing(iter_records(sources, table=table, workers=workers))
-                render(progress.track(records), form, stream, language)
+                records = iter_records(sources, table=table, workers=workers, planned=planned)
+                render(progress.track(tally.passing(records)), form, stream, language)
             else:
                 # The workers encode, so only text comes back to this process:
                 # one batch of lines per task.
                 encoder = LineEncoder(form, language)
-                batches = iter_batches(sources, encoder, table=table, workers=workers)
+                batches = iter_batches(
+                    sources, encoder, table=table, workers=workers, planned=planned
+                )
                 data = (batch.data for batch in progress.track(tally.passing(batches)))
                 write_data(data, encoder, stream)
     except BrokenPipeError:
@@ -115,10 +124,53 @@ def classify(
         raise typer.Exit(1)
 
 
+def _start(
+    sources: list[str], rule_files: list[Path]
+) -> tuple[RuleTable, Iterator[Task | Problem] | None]:
+    """The rule table, and the task plan when a helper process makes it.
+
+    Start-up would keep one core busy and the other idle. So a helper
+    (`Beside`) reads the rules, finds their gate literals, then plans the
+    tasks (the scan of a large mbox), while this process imports the
+    extractor and compiles the patterns (compiled patterns cannot be sent):
+    the text patterns as soon as the rules arrive, the gate finder last.
+    Standard input, mailboxes and anything but plain files and folders are
+    planned here as before: they can be read only once.
+    """
+    planned_beside = all(_plain(source) for source in sources)
+    rule_paths = tuple(rule_files)
+    specs = tuple(sources) if planned_beside else ()
+
+    def work() -> Iterator[tuple[Rule, ...] | PreparedRules | Task | Problem]:
+        rules = table_rules(rule_paths)
+        yield tuple(rules)  # first the rules, so their patterns compile there meanwhile
+        yield PreparedRules.of(rules)
+        yield from plan(specs)
+
+    items = iter(Beside(work))
+    default_parse()  # imported meanwhile; the workers are forked with it
+    compiled = compile_text_patterns(cast(tuple[Rule, ...], next(items)))
+    table = RuleTable.from_prepared(cast(PreparedRules, next(items)), compiled)
+    if planned_beside:
+        return table, cast(Iterator[Task | Problem], items)
+    for _ in items:  # only the end mark is left
+        pass
+    return table, None
+
+
+def _plain(source: str) -> bool:
+    """True when `source` is a plain file or a folder (read again if need be, unlike a pipe)."""
+    if source == STDIN or is_mailbox_url(source):
+        return False
+    try:
+        mode = Path(source).stat().st_mode
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISREG(mode) or stat.S_ISDIR(mode)
+
+
 def _classify_and_save(
-    sources: list[str],
-    table: RuleTable,
-    workers: int | None,
+    records: Iterable[Record | Problem],
     state: Path | None,
     form: OutputFormat,
     language: Lang,
@@ -132,7 +184,7 @@ def _classify_and_save(
     """
     from bouncetool.state import Ledger
 
-    records = tally.passing(iter_records(sources, table=table, workers=workers))
+    records = tally.passing(records)
     with Ledger.open(state) as ledger:
         if form is OutputFormat.TABLE:
             rows: list[Record] = []

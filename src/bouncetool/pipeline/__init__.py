@@ -60,14 +60,18 @@ def iter_records(
     table: Classifier | None = None,
     workers: int | None = None,
     parse: Parse | None = None,
+    planned: Iterable[Task | Problem] | None = None,
 ) -> Iterator[Item]:
     """Every record (one per bounced recipient) from every source in `specs`, in order.
 
     `table` classifies each bounce when given. `workers`: processes to parse
     in (default: one per available core; 1 = this process only). `parse`
     replaces the extractor (tests; it must be picklable to run in workers).
+    `planned`: the tasks of `specs` (`tasks.plan`) when made elsewhere, e.g.
+    by a helper process (`beside.Beside`) during start-up.
     """
-    return cast(Iterator[Item], _iter_results(specs, table, workers, parse, None, run=Worker.run))
+    results = _iter_results(specs, table, workers, parse, None, run=Worker.run, planned=planned)
+    return cast(Iterator[Item], results)
 
 
 def iter_encoded(
@@ -95,6 +99,7 @@ def iter_batches(
     table: Classifier | None = None,
     workers: int | None = None,
     parse: Parse | None = None,
+    planned: Iterable[Task | Problem] | None = None,
 ) -> Iterator[Batch | Problem]:
     """Like `iter_encoded`, with each run of lines of one task joined into one `Batch`.
 
@@ -104,7 +109,9 @@ def iter_batches(
     """
     return cast(
         Iterator[Batch | Problem],
-        _iter_results(specs, table, workers, parse, encode, run=Worker.run_batched),
+        _iter_results(
+            specs, table, workers, parse, encode, run=Worker.run_batched, planned=planned
+        ),
     )
 
 
@@ -119,9 +126,10 @@ def _iter_results(
     encode: Encode | None,
     *,
     run: Run,
+    planned: Iterable[Task | Problem] | None = None,
 ) -> Iterator[Result | Batch]:
     count = available_cores() if workers is None else max(1, workers)
-    tasks = plan(specs)
+    tasks = plan(specs) if planned is None else iter(planned)
     head = _take_until(tasks, SMALL_INPUT)
     everything = chain(head, tasks)
     outcomes: Iterator[Sequence[Result | Batch]]
