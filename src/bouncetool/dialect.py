@@ -293,10 +293,17 @@ def _pick_delimiter(text: str, complete: bool) -> str:
     """The candidate that splits the header into most columns, most sample rows alike."""
     best, best_columns = ",", 1
     widest, widest_columns = ",", 1
+    broken: tuple[int, str] | None = None  # the widest header whose later rows fail to parse
     for candidate in DELIMITERS:
         try:
             rows, _sizes = _parse_head(text, candidate, complete, limit=50)
         except ContactsError:
+            try:
+                header_columns = len(_parse_head(text, candidate, complete)[0][0])
+            except ContactsError:
+                continue  # the header itself does not parse this way
+            if header_columns > 1 and (broken is None or header_columns > broken[0]):
+                broken = (header_columns, candidate)
             continue
         columns = len(rows[0])
         if columns > widest_columns:
@@ -305,6 +312,11 @@ def _pick_delimiter(text: str, complete: bool) -> str:
         agreeing = sum(len(row) == columns for row in rows[1:])
         if agreeing * 2 >= len(rows) - 1 and columns > best_columns:
             best, best_columns = candidate, columns
+    # A delimiter that splits the header wider but breaks on a later row (an
+    # unclosed quote) is the file's own: reading with it reports that row by
+    # its line, rather than reading the file as one column.
+    if broken is not None and broken[0] > max(best_columns, widest_columns):
+        return broken[1]
     # When no candidate has agreeing rows (a lone data row that is ragged), the
     # header alone decides, so that reading reports the ragged row by its line.
     return best if best_columns > 1 else widest
@@ -331,7 +343,7 @@ def _parse_head(
                 break
     except csv.Error as error:
         if complete or not rows:
-            raise ContactsError(f"line {reader.line_num}: {error}") from None
+            raise ContactsError(f"line {reader.line_num}: broken quoting ({error})") from None
     if not rows:
         raise ContactsError("line 1: the file has no rows")
     return rows, sizes
