@@ -1,4 +1,4 @@
-"""Helpers the tests share: where the corpus is, and running the real CLI."""
+"""Helpers the tests share: where the corpus is, and running the real CLI or a script."""
 
 from __future__ import annotations
 
@@ -53,4 +53,19 @@ def run_cli(
         done.returncode,
         done.stdout.decode("utf-8", "replace"),
         done.stderr.decode("utf-8", "replace"),
+    )
+
+
+def run_python(
+    script: str, *, cwd: Path | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -c SCRIPT`` in a fresh interpreter that imports bouncetool from ``src``."""
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(PROJECT / "src")},
+        cwd=cwd,
+        timeout=timeout,
+        check=False,
     )

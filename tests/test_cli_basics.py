@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 from bouncetool import __version__
-from tests.support import PROJECT, run_cli
+from tests.support import PROJECT, run_cli, run_python
 
 
 class TestVersion:
@@ -29,16 +27,7 @@ def _run_main(tmp_path: Path, prelude: str, args: list[str]) -> subprocess.Compl
         f"sys.argv = ['bouncetool', *{args!r}]\n"
         "main()\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(PROJECT / "src")}
-    return subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=60,
-        check=False,
-    )
+    return run_python(script, cwd=tmp_path)
 
 
 class TestEnding:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +9,7 @@ import pytest
 import typer.main
 
 from bouncetool.cli import app, quickparams
-from tests.support import PROJECT, TEST_DATA
+from tests.support import TEST_DATA, run_python
 
 pytestmark = pytest.mark.skipif(
     not quickparams.install(), reason="this typer checks values without pydantic adapters"
@@ -95,14 +93,6 @@ class TestNoPydantic:
             f" {str(TEST_DATA / 'dsn-postfix.eml')!r}]\n"
             "main()\n"
         )
-        done = subprocess.run(
-            [sys.executable, "-c", script],
-            capture_output=True,
-            text=True,
-            env={"PYTHONPATH": str(PROJECT / "src")},
-            cwd=tmp_path,
-            check=False,
-            timeout=60,
-        )
+        done = run_python(script, cwd=tmp_path)
         assert '"recipient"' in done.stdout
         assert done.stderr.strip().splitlines()[-1] == "False"

@@ -5,9 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +13,7 @@ import pytest
 from bouncetool.model import Blame, Bounce, Kind, Record, Verdict
 from bouncetool.render import OutputFormat
 from bouncetool.state import Ledger
-from tests.support import run_cli
+from tests.support import run_cli, run_python
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -220,13 +217,6 @@ class TestStartUp:
             "names = ('bouncetool.stats', 'bouncetool.alerts')\n"
             "print(sorted(name for name in names if name in sys.modules))\n"
         )
-        source = str(Path(__file__).resolve().parent.parent / "src")
-        env = {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join([source, os.environ.get("PYTHONPATH", "")]),
-        }
-        done = subprocess.run(
-            [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=False
-        )
+        done = run_python(script)
         assert done.returncode == 0, done.stderr
         assert done.stdout.strip() == "[]"

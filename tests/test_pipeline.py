@@ -10,7 +10,6 @@ import gzip
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ import pytest
 from bouncetool.model import Blame, Bounce, Kind, Lang, Problem, Record, Verdict
 from bouncetool.pipeline import Batch, Encoded, iter_batches, iter_encoded, iter_records
 from bouncetool.render import LineEncoder, OutputFormat
+from tests.support import run_python
 
 _FINAL_RECIPIENT = re.compile(rb"^Final-Recipient:\s*rfc822;\s*(\S+)", re.MULTILINE | re.IGNORECASE)
 _STATUS = re.compile(rb"^Status:\s*([245]\.\d{1,3}\.\d{1,3})", re.MULTILINE | re.IGNORECASE)
@@ -344,13 +344,6 @@ class TestExtractorBeforeWorkers:
             "assert len(items) > 2500, len(items)\n"
             "print('bouncetool.extract' in sys.modules)\n"
         )
-        source = str(Path(__file__).resolve().parent.parent / "src")
-        env = {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join([source, os.environ.get("PYTHONPATH", "")]),
-        }
-        done = subprocess.run(
-            [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=False
-        )
+        done = run_python(script)
         assert done.returncode == 0, done.stderr
         assert done.stdout.strip() == "True"
