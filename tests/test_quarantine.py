@@ -183,6 +183,34 @@ class TestClassify:
         assert len(lines(result.stdout)) == 1
 
 
+class TestIngest:
+    """``ingest --quarantine DIR`` keeps bad messages aside too; the good ones reach the ledger."""
+
+    def test_good_bad_good(self, tmp_path: Path) -> None:
+        mbox = write_mbox(tmp_path / "bounces.mbox", [GOOD[0], NOT_MAIL, GOOD[1]])
+        aside, ledger = tmp_path / "aside", tmp_path / "ledger.sqlite"
+        command = ["ingest", "--state", ledger, "--quarantine", aside, mbox]
+        result = run_cli(command)
+        assert result.exit_code == 1
+        kept = aside / f"bounces.mbox.msg2.{digest(NOT_MAIL)}.eml"
+        assert kept.read_bytes() == NOT_MAIL
+        first, summary = lines(result.stderr)
+        assert first == f"bouncetool: {mbox}, message 2: {REFUSED} (kept aside as {kept})"
+        assert summary.startswith(f"read 2 records into {ledger}: 2 new, 0 already in the ledger")
+        assert summary.endswith("; 1 problem (see above)")
+        again = run_cli(command)
+        assert lines(again.stderr)[0] == first
+        assert "0 new, 2 already in the ledger" in again.stderr
+        assert list(aside.iterdir()) == [kept]
+
+    def test_read_only_by_default(self, tmp_path: Path) -> None:
+        mbox = write_mbox(tmp_path / "bounces.mbox", [GOOD[0], NOT_MAIL])
+        result = run_cli(["ingest", "--state", tmp_path / "ledger.sqlite", mbox], cwd=tmp_path)
+        assert result.exit_code == 1
+        assert lines(result.stderr)[0] == f"bouncetool: {mbox}, message 2: {REFUSED}"
+        assert sorted(path.name for path in tmp_path.iterdir()) == ["bounces.mbox", "ledger.sqlite"]
+
+
 class TestRunFromFiles:
     """``run`` keeps a bad message aside beside the ledger, reports it once, counts it."""
 

@@ -22,6 +22,7 @@ import typer
 from bouncetool.atomicwrite import atomic_text_writer
 from bouncetool.cli.app import app
 from bouncetool.cli.ledger import STATE_OPTION, describe_ingest
+from bouncetool.cli.problems import QUARANTINE_OPTION, ProblemLines
 from bouncetool.cli.terminal import counter, interactive, stderr
 from bouncetool.errors import OutputError
 from bouncetool.language import resolve_lang
@@ -37,8 +38,6 @@ from bouncetool.sources import STDIN, is_mailbox_url
 
 if TYPE_CHECKING:
     from rich.progress import Progress
-
-    from bouncetool.quarantine import Quarantine
 
 _T = TypeVar("_T")
 _Out = TypeVar("_Out", Record, Batch)
@@ -83,13 +82,7 @@ def classify(
         False, "--save", help="Also store the verdicts in the ledger (as `bouncetool ingest`)."
     ),
     state: Path | None = STATE_OPTION,
-    quarantine: Path | None = typer.Option(
-        None,
-        "--quarantine",
-        help="Keep each message that cannot be parsed, byte for byte, in DIR \\[default: off].",
-        metavar="DIR",
-        file_okay=False,
-    ),
+    quarantine: Path | None = QUARANTINE_OPTION,
 ) -> None:
     """Extract every bounced recipient from SOURCE... and classify it.
 
@@ -99,7 +92,7 @@ def classify(
     form = output_format or _default_format(output)
     language = resolve_lang(lang.value if lang else None)
     table, planned = _start(sources, rule_files)
-    tally = _Tally(_quarantine(quarantine))
+    tally = _Tally(ProblemLines(quarantine))
     try:
         with _progress(tally, form, output) as progress, _output(output) as stream:
             if save:
@@ -120,7 +113,7 @@ def classify(
     except BrokenPipeError:
         # The reader went away (``| head``): stop quietly, as other tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    if tally.problems:
+    if tally.problems.count:
         raise typer.Exit(1)
 
 
@@ -195,7 +188,9 @@ def _classify_and_save(
             stream.write(encoder.header())
             summary = ledger.ingest(_written(records, encoder, stream))
         where = ledger.path
-    stderr().print(describe_ingest(summary, tally.problems, where), markup=False, highlight=False)
+    stderr().print(
+        describe_ingest(summary, tally.problems.count, where), markup=False, highlight=False
+    )
 
 
 def _kept(records: Iterable[Record], rows: list[Record]) -> Iterator[Record]:
@@ -216,33 +211,19 @@ def _default_format(output: Path | None) -> OutputFormat:
     return OutputFormat.TABLE if sys.stdout.isatty() else OutputFormat.JSONL
 
 
-def _quarantine(folder: Path | None) -> Quarantine | None:
-    if folder is None:
-        return None
-    from bouncetool.quarantine import Quarantine
-
-    return Quarantine(folder)
-
-
 class _Tally:
-    """Counts what flows past and reports each problem on stderr as it comes.
+    """Counts the messages that flow past; each problem goes to `problems` as it comes."""
 
-    With a `quarantine`, a message that could not be parsed is kept aside
-    there first, and its line says where.
-    """
-
-    def __init__(self, quarantine: Quarantine | None = None) -> None:
+    def __init__(self, problems: ProblemLines) -> None:
         self.messages = 0
-        self.problems = 0
-        self._quarantine = quarantine
+        self.problems = problems
         self._last: tuple[str | None, int | None] = (None, None)
 
     def passing(self, items: Iterable[_Out | Problem]) -> Iterator[_Out]:
-        """The records (or batches of lines) of `items`; each problem is printed and counted."""
+        """The records (or batches of lines) of `items`; each problem is reported."""
         for item in items:
             if isinstance(item, Problem):
-                self.problems += 1
-                stderr().print(f"bouncetool: {self._report(item)}", markup=False, highlight=False)
+                self.problems.report(item)
                 continue
             if isinstance(item, Batch):
                 # Its first message may be the one the previous batch ended with.
@@ -255,16 +236,6 @@ class _Tally:
                 self._last = place
                 self.messages += 1
             yield item
-
-    def _report(self, problem: Problem) -> str:
-        """The problem's line, after keeping its message aside when asked to."""
-        if self._quarantine is None or problem.data is None:
-            return problem.describe()
-        try:
-            kept = self._quarantine.keep(problem)
-        except OutputError as error:
-            return f"{problem.describe()} (not kept aside: {error})"
-        return f"{problem.describe()} (kept aside as {kept.path})"
 
 
 class _Progress:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from bouncetool.cli.app import app
+from bouncetool.cli.problems import QUARANTINE_OPTION, ProblemLines
 from bouncetool.cli.terminal import counter, interactive, stderr
 from bouncetool.model import Problem, Record
 
@@ -45,6 +46,7 @@ def ingest(
     workers: int | None = typer.Option(
         None, "--workers", min=1, help="Processes to parse in \\[default: one per core]."
     ),
+    quarantine: Path | None = QUARANTINE_OPTION,
 ) -> None:
     """Read bounces from SOURCE..., classify them and store them in the ledger.
 
@@ -56,14 +58,14 @@ def ingest(
     from bouncetool.state import Ledger
 
     table = load_table(rules)
-    problems: list[Problem] = []
+    problems = ProblemLines(quarantine)
     with Ledger.open(state) as ledger:
         items = iter_records(sources, table=table, workers=workers)
         with _progress() as track:
             summary = ledger.ingest(track(_records(items, problems)))
         where = ledger.path
-    stderr().print(describe_ingest(summary, len(problems), where), markup=False, highlight=False)
-    if problems:
+    stderr().print(describe_ingest(summary, problems.count, where), markup=False, highlight=False)
+    if problems.count:
         raise typer.Exit(1)
 
 
@@ -126,12 +128,11 @@ def existing_ledger(state: Path | None) -> Path:
     return location
 
 
-def _records(items: Iterable[Record | Problem], problems: list[Problem]) -> Iterator[Record]:
-    """The records of `items`; each problem is one line on stderr, kept in `problems`."""
+def _records(items: Iterable[Record | Problem], problems: ProblemLines) -> Iterator[Record]:
+    """The records of `items`; each problem goes to `problems` (one line on stderr)."""
     for item in items:
         if isinstance(item, Problem):
-            problems.append(item)
-            stderr().print(f"bouncetool: {item.describe()}", markup=False, highlight=False)
+            problems.report(item)
         else:
             yield item
 
