@@ -3,10 +3,21 @@
 `start_dovecot()` writes its own configuration into a fresh folder under the
 system temporary directory (short on purpose: Dovecot's UNIX sockets live in
 ``base_dir`` and a socket path may not exceed 107 bytes), starts ``dovecot -F``
-in the foreground on two free ports on 127.0.0.1 (plain IMAP and, when
-``openssl`` can make a self-signed certificate, IMAPS), and waits for the
-greeting. One user with a plain password lives in a passwd-file; mail is kept
-in a Maildir. As root, Dovecot refuses to run its login and mail processes as
+in the foreground and waits for the greeting. One plain-IMAP port is served on
+several addresses, and Dovecot's ``local`` blocks make each address behave
+like a different kind of server:
+
+- 127.0.0.1: plain IMAP without STARTTLS (the mailbox most tests read);
+- 127.0.0.2, when ``openssl`` can make a self-signed certificate: STARTTLS
+  offered and required (``ssl = required``, ``disable_plaintext_auth = yes``,
+  not a trusted network), so a login works only after the upgrade; IMAPS on a
+  second port;
+- a non-loopback address of this machine, when it has one: plain IMAP without
+  STARTTLS, as a careless provider would offer it. Logins are only accepted
+  from this machine (``allow_nets``), so nobody else can use the account.
+
+One user with a plain password lives in a passwd-file; mail is kept in a
+Maildir. As root, Dovecot refuses to run its login and mail processes as
 root, so they run as the unprivileged system users and the Maildir belongs to
 ``nobody``; as an ordinary user everything runs as that user.
 
@@ -38,6 +49,7 @@ USER = "bounces"
 # A throwaway test account; distinctive, so tests can prove bouncetool never shows it.
 PASSWORD = "Pw-7e1c!only-in-tests"  # noqa: S105
 START_TIMEOUT = 15.0
+TLS_HOST = "127.0.0.2"  # STARTTLS (required) and IMAPS live on this loopback address
 
 
 class DovecotUnavailableError(Exception):
@@ -56,15 +68,28 @@ class DovecotServer:
     user: str = USER
     password: str = PASSWORD
     host: str = "127.0.0.1"
+    remote_host: str | None = None  # a non-loopback address of this machine, plain IMAP only
     _mail_owner: tuple[int, int] | None = field(default=None, repr=False)
 
     def url(self, folder: str = "INBOX", *, secure: bool = False) -> str:
-        """The bouncetool URL of `folder` (``imaps://`` on the TLS port when `secure`)."""
+        """The URL of `folder`: plain IMAP, or ``imaps://`` on the TLS port when `secure`."""
         if secure:
             if self.ssl_port is None:
                 pytest.skip("openssl could not make a certificate, so Dovecot has no IMAPS port")
-            return f"imaps://{self.user}@localhost:{self.ssl_port}/{folder}"
+            return f"imaps://{self.user}@{TLS_HOST}:{self.ssl_port}/{folder}"
         return f"imap://{self.user}@{self.host}:{self.port}/{folder}"
+
+    def starttls_url(self, folder: str = "INBOX") -> str:
+        """An ``imap://`` URL of `folder` where the server offers, and requires, STARTTLS."""
+        if self.cafile is None:
+            pytest.skip("openssl could not make a certificate, so Dovecot offers no STARTTLS")
+        return f"imap://{self.user}@{TLS_HOST}:{self.port}/{folder}"
+
+    def remote_url(self, folder: str = "INBOX") -> str:
+        """An ``imap://`` URL of `folder` on a non-loopback address of this machine: no STARTTLS."""
+        if self.remote_host is None:
+            pytest.skip("this machine has no non-loopback address for a plain-IMAP listener")
+        return f"imap://{self.user}@{self.remote_host}:{self.port}/{folder}"
 
     @contextlib.contextmanager
     def client(self) -> Iterator[imaplib.IMAP4]:
@@ -149,10 +174,42 @@ def _quote(folder: str) -> str:
     return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _free_port() -> int:
+def _free_port(*hosts: str) -> int:
+    """A TCP port free on every one of `hosts` (Dovecot serves the plain port on all of them)."""
+    for _attempt in range(20):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind((hosts[0], 0))
+            port = int(probe.getsockname()[1])
+            if all(_can_bind(host, port) for host in hosts[1:]):
+                return port
+    raise DovecotUnavailableError(f"no TCP port is free on all of {', '.join(hosts)}")
+
+
+def _can_bind(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _non_loopback_address() -> str | None:
+    """An IPv4 address of this machine outside 127.0.0.0/8, or None when it has none.
+
+    Connecting a UDP socket sends nothing: the kernel only picks the route and
+    with it the source address it would use (here towards a documentation
+    address, RFC 5737). No packet leaves the machine.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("198.51.100.1", 9))
+            address = str(probe.getsockname()[0])
+        except OSError:
+            return None
+    if address.startswith("127.") or address == "0.0.0.0" or not _can_bind(address, 0):  # noqa: S104
+        return None
+    return address
 
 
 def _accounts() -> tuple[str, str, int, int]:
@@ -187,7 +244,7 @@ def _make_certificate(root: Path) -> tuple[Path, Path] | None:
             *("openssl", "req", "-x509", "-nodes", "-days", "2", "-subj", "/CN=localhost"),
             *("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"),
             *("-keyout", str(key), "-out", str(cert)),
-            *("-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"),
+            *("-addext", f"subjectAltName=DNS:localhost,IP:127.0.0.1,IP:{TLS_HOST}"),
         ],
         capture_output=True,
         check=False,
@@ -196,21 +253,45 @@ def _make_certificate(root: Path) -> tuple[Path, Path] | None:
 
 
 def _configuration(
-    root: Path, port: int, ssl_port: int | None, tls: tuple[Path, Path] | None
+    root: Path,
+    port: int,
+    ssl_port: int | None,
+    tls: tuple[Path, Path] | None,
+    remote: str | None,
 ) -> str:
     internal, login, uid, gid = _accounts()
-    (root / "users").write_text(f"{USER}:{{PLAIN}}{PASSWORD}:{uid}:{gid}::{root}/mail/{USER}::\n")
+    # Logins only from this machine: the non-loopback listener is reachable from the network.
+    nets = ",".join(["127.0.0.0/8", *([f"{remote}/32"] if remote else [])])
+    (root / "users").write_text(
+        f"{USER}:{{PLAIN}}{PASSWORD}:{uid}:{gid}::{root}/mail/{USER}::allow_nets={nets}\n"
+    )
     mail = root / "mail"
     mail.mkdir()
     os.chown(mail, uid, gid)
+    plain_hosts = ["127.0.0.1"]
     if tls and ssl_port:
+        plain_hosts.append(TLS_HOST)
         ssl_lines = f"ssl = yes\nssl_cert = <{tls[0]}\nssl_key = <{tls[1]}\n"
-        imaps = f"address = 127.0.0.1\n    port = {ssl_port}\n    ssl = yes"
+        imaps = f"address = {TLS_HOST}\n    port = {ssl_port}\n    ssl = yes"
+        # Only TLS_HOST offers STARTTLS, and there a login works only after it: loopback
+        # clients are not trusted there, so Dovecot does not count them as secure.
+        filters = f"""local 127.0.0.1 {{
+  ssl = no
+}}
+local {TLS_HOST} {{
+  ssl = required
+  disable_plaintext_auth = yes
+  login_trusted_networks =
+}}
+"""
     else:
-        ssl_lines, imaps = "ssl = no\n", "port = 0"
+        ssl_lines, imaps, filters = "ssl = no\n", "port = 0", ""
+    if remote:
+        plain_hosts.append(remote)
+        filters += f"local {remote} {{\n  ssl = no\n}}\n" if tls and ssl_port else ""
     return f"""# Written by tests/imapserver.py for one test session; deleted afterwards.
 protocols = imap
-listen = 127.0.0.1
+listen = {", ".join(plain_hosts)}
 instance_name = bouncetool-test-{port}
 base_dir = {root}/run
 state_dir = {root}/state
@@ -237,7 +318,7 @@ userdb {{
 service imap-login {{
   chroot =
   inet_listener imap {{
-    address = 127.0.0.1
+    address = {", ".join(plain_hosts)}
     port = {port}
   }}
   inet_listener imaps {{
@@ -250,7 +331,7 @@ service anvil {{
     mode = 0
   }}
 }}
-"""
+{filters}"""
 
 
 def _group_of(user: str) -> str:
@@ -292,9 +373,11 @@ def start_dovecot() -> DovecotServer:
     root.chmod(0o755)  # the login and mail processes run as other users and must get in
     try:
         tls = _make_certificate(root)
-        port, ssl_port = _free_port(), (_free_port() if tls else None)
+        remote = _non_loopback_address()
+        hosts = ["127.0.0.1", *([TLS_HOST] if tls else []), *([remote] if remote else [])]
+        port, ssl_port = _free_port(*hosts), (_free_port(TLS_HOST) if tls else None)
         conf = root / "dovecot.conf"
-        conf.write_text(_configuration(root, port, ssl_port, tls))
+        conf.write_text(_configuration(root, port, ssl_port, tls, remote))
         process = subprocess.Popen(
             [binary, "-c", str(conf), "-F"],
             stdout=subprocess.DEVNULL,
@@ -304,7 +387,9 @@ def start_dovecot() -> DovecotServer:
     except (OSError, DovecotUnavailableError):
         shutil.rmtree(root, ignore_errors=True)
         raise
-    server = DovecotServer(root, port, ssl_port, tls[0] if tls else None, process)
+    server = DovecotServer(
+        root, port, ssl_port, tls[0] if tls else None, process, remote_host=remote
+    )
     try:
         _wait_for_greeting(server)
     except DovecotUnavailableError:

@@ -131,6 +131,13 @@ class TestFullConfig:
         assert settings.password_env == "BOUNCETOOL_IMAP_PASSWORD"  # noqa: S105
         assert settings.unseen_only is True
         assert settings.after_read == AfterRead(AfterReadAction.SEEN)
+        assert settings.allow_plaintext is False
+
+    def test_allow_plaintext_on_an_imap_source(self, tmp_path: Path) -> None:
+        text = '[[sources]]\nimap = "imap://u@h"\nallow_plaintext = true\n'
+        settings = load_config(write(tmp_path, text)).sources[0].imap
+        assert settings is not None
+        assert settings.allow_plaintext is True
 
     def test_shipped_example_is_valid(self) -> None:
         config = load_config(PROJECT / "examples" / "bouncetool.toml")
@@ -216,6 +223,27 @@ class TestMistakes:
         text = '[[sources]]\npath = "a"\npassword_env = "X"\n'
         (problem,) = problems_of(tmp_path, text)
         assert "line 3: [[sources]] #1 'password_env' applies to 'imap' sources only" in problem
+
+    def test_allow_plaintext_is_refused_where_it_cannot_apply(self, tmp_path: Path) -> None:
+        text = """\
+        [[sources]]
+        path = "a"
+        allow_plaintext = true
+        [[sources]]
+        imap = "imaps://u@h"
+        allow_plaintext = true
+        [[sources]]
+        imap = "imap://u@h"
+        allow_plaintext = "yes"
+        """
+        assert problems_of(tmp_path, text) == tuple(
+            f"{tmp_path / 'bouncetool.toml'}, line {line}: [[sources]] {message}"
+            for line, message in [
+                (3, "#1 'allow_plaintext' applies to 'imap' sources only"),
+                (6, "#2 'allow_plaintext' applies to imap:// only: imaps:// is always TLS"),
+                (9, "#3 'allow_plaintext' must be true or false, not a string"),
+            ]
+        )
 
     def test_contacts_need_path_and_action(self, tmp_path: Path) -> None:
         text = '[[sources]]\npath = "a"\n[[contacts]]\nemail_column = "mail"\n'

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import imaplib
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from bouncetool.imap import (
     ImapSettings,
     encode_modified_utf7,
     is_imap_url,
+    is_loopback,
     iter_imap,
     parse_imap_url,
     read_password,
@@ -25,8 +28,9 @@ from bouncetool.imap import (
 )
 from bouncetool.model import Problem, RawMessage
 from bouncetool.sources import iter_messages
-from tests.imapserver import PASSWORD, DovecotServer
+from tests.imapserver import PASSWORD, TLS_HOST, DovecotServer
 from tests.mailfactory import dsn, plain_message
+from tests.runsetup import make_workspace
 from tests.support import PROJECT, run_cli
 
 
@@ -34,9 +38,26 @@ def settings_for(
     server: DovecotServer, folder: str = "INBOX", *, secure: bool = False, **changes: object
 ) -> ImapSettings:
     """Settings that reach the test server; the password travels in an env variable."""
-    location = parse_imap_url(server.url(folder, secure=secure))
-    base = ImapSettings(location, password_env="BT_PW")  # noqa: S106  (a variable's name)
+    return settings_at(server.url(folder, secure=secure), **changes)
+
+
+def settings_at(url: str, **changes: object) -> ImapSettings:
+    """Settings for `url` with the password in BT_PW, changed by `changes`."""
+    base = ImapSettings(parse_imap_url(url), password_env="BT_PW")  # noqa: S106  (a variable's name)
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+def log_lines_after(server: DovecotServer, start: int, needle: str) -> list[str]:
+    """Dovecot's log lines after offset `start` that contain `needle`, waiting up to 5 s.
+
+    Dovecot's log process writes a little after the connection is over.
+    """
+    deadline = time.monotonic() + 5
+    while True:
+        found = [line for line in server.log()[start:].splitlines() if needle in line]
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -255,8 +276,12 @@ class TestReadFailures:
         assert "Wrong-Pw-42" not in str(caught.value)
 
     def test_untrusted_certificate(self, imap_server: DovecotServer) -> None:
-        with pytest.raises(SourceError, match="TLS failed"):
+        with pytest.raises(SourceError) as caught:
             ImapMailbox(settings_for(imap_server, secure=True)).__enter__()
+        assert str(caught.value) == (
+            f"{imap_server.url(secure=True)}: TLS failed: certificate not trusted: "
+            "self-signed certificate; name the CA that signed it in ca_file"
+        )
 
     def test_connection_refused(self, imap_server: DovecotServer) -> None:
         settings = dataclasses.replace(
@@ -365,3 +390,175 @@ class TestAsASource:
         ]
         assert imap_server.uids(criteria="UNSEEN") == uids
         assert PASSWORD not in result.stdout + result.stderr
+
+
+class TestLoopbackDecision:
+    """Only loopback addresses (and the name localhost) count as never leaving the machine."""
+
+    @pytest.mark.parametrize(
+        "address",
+        ["127.0.0.1", "127.8.9.10", "::1", "0:0:0:0:0:0:0:1", "::ffff:127.0.0.1", "localhost"],
+    )
+    def test_loopback(self, address: str) -> None:
+        assert is_loopback(address)
+
+    @pytest.mark.parametrize(
+        "address",
+        [
+            "192.0.2.2",  # an address of this very machine is still on a network
+            "10.0.0.1",
+            "77.75.79.222",
+            "2001:db8::1",
+            "fe80::1%eth0",
+            "::ffff:192.0.2.2",
+            "imap.seznam.cz",
+            "localhost.example.cz",
+            "127.0.0.1.example.cz",
+            "",
+        ],
+    )
+    def test_not_loopback(self, address: str) -> None:
+        assert not is_loopback(address)
+
+
+@pytest.mark.usefixtures("password_env")
+class TestStartTls:
+    """imap:// upgrades with STARTTLS whenever offered and verifies as imaps:// does."""
+
+    def test_the_server_lets_nobody_log_in_before_starttls(
+        self, imap_server: DovecotServer
+    ) -> None:
+        # What makes the next tests a proof: on this address a login without TLS fails.
+        imap = imaplib.IMAP4(TLS_HOST, imap_server.port, timeout=10)
+        try:
+            assert "STARTTLS" in imap.capabilities
+            assert "LOGINDISABLED" in imap.capabilities
+        finally:
+            imap.shutdown()
+
+    def test_reads_after_the_upgrade(self, imap_server: DovecotServer) -> None:
+        uid = imap_server.append(dsn("jan@example.cz"))
+        start = len(imap_server.log())
+        settings = settings_at(imap_server.starttls_url(), ca_file=imap_server.cafile)
+        with ImapMailbox(settings) as box:
+            assert [m.number for m in box.iter_messages()] == [uid]
+        (login,) = log_lines_after(imap_server, start, f"Login: user=<{imap_server.user}>")
+        assert f"lip={TLS_HOST}" in login
+        assert ", TLS," in login
+
+    def test_allow_plaintext_never_skips_an_offered_starttls(
+        self, imap_server: DovecotServer
+    ) -> None:
+        uid = imap_server.append(dsn("jan@example.cz"))
+        settings = settings_at(
+            imap_server.starttls_url(), ca_file=imap_server.cafile, allow_plaintext=True
+        )
+        with ImapMailbox(settings) as box:
+            assert [m.number for m in box.iter_messages()] == [uid]
+
+    def test_untrusted_certificate_is_one_clear_line(self, imap_server: DovecotServer) -> None:
+        start = len(imap_server.log())
+        with pytest.raises(SourceError) as caught:
+            ImapMailbox(settings_at(imap_server.starttls_url())).__enter__()
+        assert str(caught.value) == (
+            f"{imap_server.starttls_url()}: TLS failed after STARTTLS: certificate not trusted: "
+            "self-signed certificate; name the CA that signed it in ca_file"
+        )
+        # The server saw the certificate rejected, and nothing was tried in the clear instead.
+        rejected = log_lines_after(imap_server, start, "alert unknown ca")
+        assert rejected, imap_server.log()[start:]
+        assert all(f"lip={TLS_HOST}" in line and "no auth attempts" in line for line in rejected)
+
+    def test_missing_ca_file_is_named(self, imap_server: DovecotServer, tmp_path: Path) -> None:
+        settings = settings_at(imap_server.starttls_url(), ca_file=tmp_path / "nope.pem")
+        with pytest.raises(SourceError, match=r"cannot use the ca_file .*nope\.pem: No such file"):
+            ImapMailbox(settings).__enter__()
+
+    def test_ca_file_without_a_certificate_is_named(
+        self, imap_server: DovecotServer, tmp_path: Path
+    ) -> None:
+        (tmp_path / "empty.pem").write_text("not a certificate\n")
+        settings = settings_at(imap_server.url(secure=True), ca_file=tmp_path / "empty.pem")
+        with pytest.raises(SourceError, match=r"cannot use the ca_file .*empty\.pem"):
+            ImapMailbox(settings).__enter__()
+
+    def test_classify_trusts_the_system_store(self, imap_server: DovecotServer) -> None:
+        # A bare URL has no ca_file: the system store decides, as for imaps://.
+        uid = imap_server.append(dsn("jan@example.cz"))
+        url = imap_server.starttls_url()
+        env = {"BOUNCETOOL_IMAP_PASSWORD": PASSWORD}
+        refused = run_cli(["classify", url, "--format", "jsonl"], env=env)
+        assert refused.exit_code == 1
+        assert refused.stderr.strip().splitlines() == [
+            f"bouncetool: {url}: TLS failed after STARTTLS: certificate not trusted: "
+            "self-signed certificate; name the CA that signed it in ca_file"
+        ]
+        env["SSL_CERT_FILE"] = str(imap_server.cafile)
+        trusted = run_cli(["classify", url, "--format", "jsonl"], env=env)
+        assert trusted.exit_code == 0, trusted.stderr
+        assert [json.loads(line)["message"] for line in trusted.stdout.splitlines()] == [uid]
+        assert PASSWORD not in refused.stderr + trusted.stderr + trusted.stdout
+
+
+@pytest.mark.usefixtures("password_env")
+class TestPlainText:
+    """Without STARTTLS the password goes only to loopback, unless plain text is allowed."""
+
+    def test_loopback_without_starttls_logs_in(self, imap_server: DovecotServer) -> None:
+        uid = imap_server.append(dsn("jan@example.cz"))
+        with ImapMailbox(settings_for(imap_server)) as box:
+            assert "STARTTLS" not in box._require().capabilities
+            assert [m.number for m in box.iter_messages()] == [uid]
+
+    def test_other_address_is_refused_before_login(self, imap_server: DovecotServer) -> None:
+        url = imap_server.remote_url()
+        start = len(imap_server.log())
+        with pytest.raises(SourceError) as caught:
+            ImapMailbox(settings_at(url)).__enter__()
+        assert str(caught.value) == (
+            f"{url}: the server offers no STARTTLS and {imap_server.remote_host} is not a "
+            "loopback address, so the password would cross the network unencrypted: login "
+            "refused; use imaps:// or, on a network you trust, set allow_plaintext = true for "
+            "this source"
+        )
+        # The server saw a connection and no login: the password was never sent.
+        seen = log_lines_after(imap_server, start, f"lip={imap_server.remote_host}")
+        assert any("no auth attempts" in line for line in seen), imap_server.log()[start:]
+        assert not any("Login:" in line or "auth failed" in line for line in seen)
+
+    def test_allowed_plaintext_logs_in(self, imap_server: DovecotServer) -> None:
+        uid = imap_server.append(dsn("jan@example.cz"))
+        with ImapMailbox(settings_at(imap_server.remote_url(), allow_plaintext=True)) as box:
+            assert [m.number for m in box.iter_messages()] == [uid]
+
+    def test_classify_says_it_in_one_line(self, imap_server: DovecotServer) -> None:
+        url = imap_server.remote_url()
+        result = run_cli(["classify", url], env={"BOUNCETOOL_IMAP_PASSWORD": PASSWORD})
+        assert result.exit_code == 1
+        (line,) = result.stderr.strip().splitlines()
+        assert line.startswith(f"bouncetool: {url}: the server offers no STARTTLS")
+        assert PASSWORD not in result.stderr + result.stdout
+
+
+class TestRunConfiguration:
+    """`ca_file` and `allow_plaintext` in bouncetool.toml reach the mailbox a run reads."""
+
+    def test_starttls_with_ca_file_and_plaintext_when_allowed(
+        self, imap_server: DovecotServer, tmp_path: Path
+    ) -> None:
+        remote = imap_server.remote_url()  # skips first when this machine has no such address
+        imap_server.append(dsn("jan.novak@example.cz"))
+        common = 'password_env = "BT_TEST_PW"\nafter_read = "keep"'
+        starttls = make_workspace(
+            tmp_path / "starttls",
+            sources=[
+                f'imap = "{imap_server.starttls_url()}"\nca_file = "{imap_server.cafile}"\n{common}'
+            ],
+        )
+        plain = make_workspace(
+            tmp_path / "plain", sources=[f'imap = "{remote}"\nallow_plaintext = true\n{common}']
+        )
+        for workspace in (starttls, plain):
+            result = run_cli(["run", "-c", workspace.config], env={"BT_TEST_PW": PASSWORD})
+            assert result.exit_code == 0, result.stderr
+            assert result.stderr.startswith("bouncetool run: 1 messages read;"), result.stderr

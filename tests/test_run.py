@@ -309,8 +309,8 @@ class TestConfigCheck:
         assert lines(result.stderr) == [
             f"bouncetool: error: {config}, line 1: 'state' must be a string, not a number",
             f"bouncetool: error: {config}, line 4: [[sources]] #1 unknown key 'colour' "
-            "(known here: after_read, ca_file, imap, password_env, password_file, path, read, "
-            "timeout)",
+            "(known here: after_read, allow_plaintext, ca_file, imap, password_env, password_file, "
+            "path, read, timeout)",
         ]
 
 

@@ -362,7 +362,15 @@ class _Reader:
         section.finish()
         return settings
 
-    _IMAP_KEYS = ("password_env", "password_file", "ca_file", "read", "after_read", "timeout")
+    _IMAP_KEYS = (
+        "password_env",
+        "password_file",
+        "ca_file",
+        "allow_plaintext",
+        "read",
+        "after_read",
+        "timeout",
+    )
 
     def source(self, section: _Section) -> SourceConfig | None:
         path, url = section.string("path"), section.string("imap")
@@ -386,6 +394,7 @@ class _Reader:
         read = section.string("read") or "unseen"
         after = section.string("after_read") or "seen"
         timeout = section.integer("timeout", 60) or 60
+        allow_plaintext = section.boolean("allow_plaintext", default=False)
         if read not in ("unseen", "all"):
             section.problem("read", f"'read' must be 'unseen' or 'all', not {read!r}")
         try:
@@ -393,6 +402,12 @@ class _Reader:
         except SourceError as error:
             section.problem("imap", str(error))
             return None
+        if location.secure and allow_plaintext:
+            # Harmless, but a sign the user believes imaps:// can fall back: say it cannot.
+            section.problem(
+                "allow_plaintext",
+                "'allow_plaintext' applies to imap:// only: imaps:// is always TLS",
+            )
         try:
             after_read = AfterRead.parse(after)
         except ConfigError as error:
@@ -406,6 +421,7 @@ class _Reader:
             unseen_only=read != "all",
             after_read=after_read,
             timeout=float(timeout),
+            allow_plaintext=allow_plaintext,
         )
         return SourceConfig(location.url, settings)
 

@@ -10,9 +10,18 @@ the same messages again next time, and the ledger counts each bounce once.
 The password never travels in the URL or on the command line: it comes from
 an environment variable (``BOUNCETOOL_IMAP_PASSWORD`` unless the configuration
 names another) or from a file. No message this module produces contains it.
-``imap://`` talks plain IMAP (use it on loopback or a trusted network);
-``imaps://`` uses TLS and verifies the certificate (``ca_file`` or the system
-store, which honours ``SSL_CERT_FILE``).
+
+The password never crosses a network in clear text either. ``imaps://`` talks
+TLS from the first byte; ``imap://`` upgrades the connection with STARTTLS
+(RFC 2595, RFC 9051 section 6.2.1) whenever the server announces it. Both
+verify the certificate and the host name (against ``ca_file`` or the system
+store, which honours ``SSL_CERT_FILE``); a failed handshake is one error
+line, never a silent fall back to plain text. A server that offers no STARTTLS
+gets the password only when the connection is to a loopback address (it never
+leaves the machine) or the configuration says ``allow_plaintext = true``;
+otherwise the login is refused before anything secret is sent. The decision
+uses the address actually connected to, so an SSH tunnel on ``localhost``
+counts as loopback and a name that resolves to a remote server does not.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ import base64
 import contextlib
 import enum
 import imaplib
+import ipaddress
 import os
 import re
 import ssl
@@ -149,6 +159,8 @@ class ImapSettings:
     unseen_only: bool = True
     after_read: AfterRead = AfterRead()
     timeout: float = 60.0
+    # Log in without TLS to a non-loopback server that offers no STARTTLS (a trusted network).
+    allow_plaintext: bool = False
 
     @classmethod
     def from_url(cls, url: str) -> ImapSettings:
@@ -239,19 +251,69 @@ class ImapMailbox:
             self._imap = None
 
     def _connect(self) -> imaplib.IMAP4:
+        """A connection that is encrypted or allowed to stay plain (see `_protect`)."""
         where = self.settings.location
         try:
             if where.secure:
-                cafile = str(self.settings.ca_file) if self.settings.ca_file else None
-                context = ssl.create_default_context(cafile=cafile)
                 return imaplib.IMAP4_SSL(
-                    where.host, where.port, ssl_context=context, timeout=self.settings.timeout
+                    where.host,
+                    where.port,
+                    ssl_context=self._tls_context(),
+                    timeout=self.settings.timeout,
                 )
-            return imaplib.IMAP4(where.host, where.port, timeout=self.settings.timeout)
-        except ssl.SSLError as error:
-            raise SourceError(f"{self.url}: TLS failed: {error.reason or error}") from None
+            imap = imaplib.IMAP4(where.host, where.port, timeout=self.settings.timeout)
+        except ssl.SSLError as error:  # before OSError: SSLError is one
+            raise SourceError(f"{self.url}: {_tls_failure(error)}") from None
         except (OSError, imaplib.IMAP4.error) as error:
             raise SourceError(f"{self.url}: cannot connect: {_describe(error)}") from None
+        try:
+            self._protect(imap)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                imap.shutdown()
+            raise
+        return imap
+
+    def _protect(self, imap: imaplib.IMAP4) -> None:
+        """Upgrade a plain connection with STARTTLS, or make sure it may stay plain.
+
+        Called before anything secret is sent. Raises `SourceError` when the
+        upgrade fails (never falls back to plain text) and when the server
+        offers no STARTTLS, the peer is not on loopback and plain text was not
+        allowed.
+        """
+        if "STARTTLS" in imap.capabilities:
+            context = self._tls_context()
+            try:
+                imap.starttls(context)
+            except ssl.SSLError as error:
+                raise SourceError(f"{self.url}: {_tls_failure(error, 'STARTTLS')}") from None
+            except imaplib.IMAP4.error as error:
+                raise SourceError(f"{self.url}: STARTTLS failed: {_describe(error)}") from None
+            except OSError as error:
+                raise SourceError(
+                    f"{self.url}: connection lost during STARTTLS: {_describe(error)}"
+                ) from None
+            return
+        peer = _peer_address(imap)
+        if self.settings.allow_plaintext or is_loopback(peer):
+            return
+        host = self.settings.location.host
+        where = host if peer in ("", host) else f"{host} ({peer})"
+        raise SourceError(
+            f"{self.url}: the server offers no STARTTLS and {where} is not a loopback address, "
+            "so the password would cross the network unencrypted: login refused; use imaps:// "
+            "or, on a network you trust, set allow_plaintext = true for this source"
+        )
+
+    def _tls_context(self) -> ssl.SSLContext:
+        """The client context for imaps and STARTTLS: certificate and host name verified."""
+        ca_file = self.settings.ca_file
+        try:
+            return ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+        except (OSError, ValueError) as error:  # ssl.SSLError is an OSError: a file without PEM
+            reason = getattr(error, "reason", None) or _describe(error)
+            raise SourceError(f"{self.url}: cannot use the ca_file {ca_file}: {reason}") from None
 
     def _login(self, imap: imaplib.IMAP4) -> None:
         password = read_password(self.settings)
@@ -418,6 +480,26 @@ class ImapMailbox:
             self._command("EXPUNGE", uid_set)
 
 
+def is_loopback(address: str) -> bool:
+    """True for a loopback address (127.0.0.0/8, ``::1``, IPv4-mapped ones) or ``localhost``.
+
+    Traffic to such an address never leaves the machine, so a password sent
+    there without TLS cannot be read on a network. This machine's other
+    addresses do not count, although the kernel keeps that traffic local too:
+    a rule by kind of address is one a user can predict from the URL.
+    """
+    name = address.strip().rstrip(".").lower()
+    if name == "localhost":
+        return True
+    try:
+        ip = ipaddress.ip_address(name.split("%", 1)[0])  # drop an IPv6 zone (fe80::1%eth0)
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback
+
+
 def iter_imap(url: str) -> Iterator[RawMessage | Problem]:
     """Read the unseen messages of the mailbox `url` without changing anything.
 
@@ -488,6 +570,33 @@ def _bodies(data: list[object]) -> dict[int, bytes]:
         if match is not None and isinstance(body, bytes):
             bodies[int(match.group(1))] = body
     return bodies
+
+
+def _peer_address(imap: imaplib.IMAP4) -> str:
+    """The address the connection actually goes to ('' when the socket cannot say)."""
+    try:
+        peer = imap.sock.getpeername()
+    except (OSError, AttributeError):
+        return ""
+    return str(peer[0]) if isinstance(peer, tuple) and peer else ""
+
+
+# Verification codes (X509_V_ERR_*) of an issuer not in the trust store: ca_file is the cure.
+_UNKNOWN_ISSUER = {18, 19, 20, 21}
+
+
+def _tls_failure(error: ssl.SSLError, during: str = "") -> str:
+    """One line on a failed handshake: the certificate's problem, or the TLS reason."""
+    prefix = f"TLS failed after {during}" if during else "TLS failed"
+    if isinstance(error, ssl.SSLCertVerificationError):
+        detail = str(error.verify_message or error.reason or "verification failed").rstrip(".")
+        hint = (
+            "; name the CA that signed it in ca_file"
+            if error.verify_code in _UNKNOWN_ISSUER
+            else ""
+        )
+        return f"{prefix}: certificate not trusted: {detail}{hint}"
+    return f"{prefix}: {error.reason or _describe(error)}"
 
 
 def _size(limit: int) -> str:
