@@ -10,7 +10,6 @@ missing parts) goes to the standard library, so results are the same.
 
 from __future__ import annotations
 
-import functools
 import re
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
@@ -23,7 +22,6 @@ _COMMON = re.compile(
 )
 
 
-@functools.lru_cache(maxsize=512)
 def iso_date(value: str | None) -> str | None:
     """An RFC 5322 date as ISO 8601 (None when absent or unreadable)."""
     if not value:
