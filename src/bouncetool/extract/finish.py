@@ -19,9 +19,8 @@ from bouncetool.extract.mime import Headers
 from bouncetool.extract.textscan import (
     clean_diagnostic,
     find_address,
+    find_codes,
     find_remote_mta,
-    find_reply_code,
-    find_status,
 )
 from bouncetool.model import Bounce, Kind
 
@@ -52,8 +51,9 @@ _QUOTED_HEADER = re.compile(
 def finish(found: Found, mail: Mail, campaign_headers: Sequence[str]) -> Bounce:
     """The `Bounce` for one found recipient of `mail`."""
     diagnostic = clean_diagnostic(found.diagnostic)
-    status = _best_status(found.status, diagnostic) or _expired(diagnostic, found.permanent)
-    reply_code = found.reply_code or find_reply_code(diagnostic, last=True)
+    status_in_text, reply_in_text = find_codes(diagnostic)
+    status = _best_status(found.status, status_in_text) or _expired(diagnostic, found.permanent)
+    reply_code = found.reply_code or reply_in_text
     kind = found.kind or _kind(found, status, reply_code)
     if status is None and kind in (Kind.HARD, Kind.SOFT, Kind.DELAYED):
         status = "5.0.0" if kind is Kind.HARD else "4.0.0"  # a delay is temporary by nature
@@ -86,13 +86,12 @@ def not_bounce(mail: Mail) -> Bounce:
     return Bounce(kind=Kind.NOT_BOUNCE, date=iso_date(mail.header("date")))
 
 
-def _best_status(status: str | None, diagnostic: str | None) -> str | None:
+def _best_status(status: str | None, in_text: str | None) -> str | None:
     # The remote server's own code beats the reporting MTA's summary: "Status: 5.0.0"
     # next to "550 5.1.1 user unknown" means 5.1.1, and Sendmail's "Status: 4.4.7"
     # over "450 4.7.1 Client host rejected" hides the cause. When a relay quotes
     # the next hop ("554 4.4.7 expired <421 4.4.2 timed out>", Amazon SES) the last
-    # code is the innermost cause.
-    in_text = find_status(diagnostic, last=True)
+    # code is the innermost cause (`in_text`: the last code in the diagnostic).
     if status is None or in_text is None:
         return status or in_text
     if in_text[0] == status[0] or status.endswith(".0.0"):

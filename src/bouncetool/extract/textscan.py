@@ -112,6 +112,36 @@ def find_reply_code(text: str | None, *, last: bool = False) -> str | None:
     return found
 
 
+# Both codes in one scan, for `find_codes`: the status and reply code patterns above,
+# sharing their first digit (so `re` still skips from one 2, 4 or 5 to the next at C
+# speed, once instead of twice). Their matches never overlap: inside either one every
+# digit but the first follows a digit or a dot, which neither lets a code start after.
+_EITHER_CODE = re.compile(
+    r"([245])(?<![\d.\w].)(?:\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)"
+    r"|(?<![#-].)([0-5]\d)(?![\d.])(?:[ \-:,;)\]]|$))",
+    re.MULTILINE,
+)
+
+
+def find_codes(text: str | None) -> tuple[str | None, str | None]:
+    """``(find_status(text, last=True), find_reply_code(text, last=True))``, in one scan."""
+    if not text:
+        return None, None
+    status: tuple[str, str, str] | None = None
+    reply = None
+    for klass, subject, detail, rest in _EITHER_CODE.findall(text):
+        if rest:  # a reply code: its first digit and the rest
+            code = klass + rest
+            if code in REPLY_CODES and not (klass == "2" and reply and reply[0] in "45"):
+                reply = code
+        elif int(subject) <= 7 and not (klass == "2" and status and status[0] != "2"):
+            status = klass, subject, detail
+    if status is None:
+        return None, reply
+    klass, subject, detail = status
+    return f"{klass}.{int(subject)}.{int(detail)}", reply
+
+
 # "host mx.example.org[192.0.2.1] said:" (Postfix), "host mx.example.org [192.0.2.1]:" (Exim),
 # "by mx.example.org. [192.0.2.1]" (Gmail), "remote host mx.example.org said" (qmail, Yahoo)
 _REMOTE_HOST = re.compile(
