@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bouncetool.extract.textscan import find_codes, find_reply_code, find_status
+from bouncetool.extract import CAMPAIGN_HEADERS
+from bouncetool.extract.mail import Mail
+from bouncetool.extract.mime import parse_entity
+from bouncetool.extract.textscan import find_address, find_codes, find_reply_code, find_status
 
 # Digits, dots and the characters around codes, in every mix: the code finders' hard cases.
 _CODE_TEXT = st.text(alphabet="245013 .:#/-,;)]ax\n", max_size=24)
@@ -27,3 +32,62 @@ class TestBothCodesInOneScan:
         assert find_codes(None) == (None, None)
         assert find_codes("") == (None, None)
         assert find_codes("Postfix 3.5.1 said 522 over quota") == (None, None)
+
+
+# (The package's `finish` is the function of that name; the module is asked for by name.)
+finish = importlib.import_module("bouncetool.extract.finish")
+
+
+def _quoted_mail(body: str) -> Mail:
+    return Mail(parse_entity(b"From: MAILER-DAEMON\nSubject: failure\n\n" + body.encode()))
+
+
+def _old_quoted(body: str) -> dict[str, str]:
+    quoted: dict[str, str] = {}
+    for match in finish._QUOTED_HEADER.finditer("\n" + body):
+        quoted.setdefault(match.group(1).lower(), match.group(2).strip())
+    return quoted
+
+
+_QUOTED_LINES = st.lists(
+    st.sampled_from(
+        [
+            "Message-ID: <a@b>", "message-id:  <c@d> ", "From: x <x@example.org>",
+            "FROM: y@example.org", "Return-Path: <r@example.org>", "X-Job: 7", "x-job:\t ",
+            "X-Campaign-ID:  ", "X-Campaign-ID: c1", "List-Id: <l.example.org>", "text",
+            "From : spaced@example.org", "Feedback-ID: 1:2:3",
+        ]
+    ),
+    max_size=8,
+).map("\n".join)  # fmt: skip
+
+
+class TestQuotedOriginal:
+    """Quoted headers of the original give the first line of each name, as they always did."""
+
+    @given(_QUOTED_LINES)
+    def test_same_fields(self, body: str) -> None:
+        quoted = finish._original(_quoted_mail(body))
+        assert isinstance(quoted, dict)
+        assert {name: value.strip() for name, value in quoted.items()} == _old_quoted(body)
+
+    @given(_QUOTED_LINES)
+    def test_same_facts(self, body: str) -> None:
+        old = _old_quoted(body)
+        expected = (
+            finish._message_id(old.get("message-id")),
+            find_address(old.get("from") or "") or find_address(old.get("return-path") or ""),
+            next((old[n.lower()] for n in CAMPAIGN_HEADERS if old.get(n.lower())), None),
+        )
+        assert finish._original_facts(_quoted_mail(body), CAMPAIGN_HEADERS) == expected
+
+
+class TestOriginalFactsReadOnce:
+    """The original's facts are read once per message and campaign headers asked for."""
+
+    def test_other_campaign_headers_read_again(self) -> None:
+        mail = _quoted_mail("From: a@example.org\nX-Job: 7\nList-Id: <l.example.org>\n")
+        assert finish._original_facts(mail, ("X-Job",))[2] == "7"
+        assert finish._original_facts(mail, ("X-Job",))[2] == "7"
+        assert finish._original_facts(mail, ("List-Id",))[2] == "<l.example.org>"
+        assert finish._original_facts(mail, ())[2] is None

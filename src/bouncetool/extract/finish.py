@@ -148,27 +148,32 @@ def _original_facts(
     mail: Mail, campaign_headers: tuple[str, ...]
 ) -> tuple[str | None, str | None, str | None]:
     """Message-ID, sender and campaign of the returned message, read once per message."""
-    key = ("original-facts", campaign_headers)
-    cached = mail.cache.get(key)
-    if cached is None:
-        original = _original(mail)
-        cached = mail.cache[key] = (
-            _message_id(original.get("message-id")),
-            find_address(original.get("from") or "")
-            or find_address(original.get("return-path") or ""),
-            _campaign(original, campaign_headers),
-        )
-    return cached  # type: ignore[return-value]
+    # (Kept with the campaign headers they were read with, under a constant key:
+    # a key made of those headers would be built and hashed for every record.)
+    cached = mail.cache.get("original-facts")
+    if cached is not None and cached[0] == campaign_headers:  # type: ignore[index]
+        return cached[1]  # type: ignore[index,no-any-return]
+    original = _original(mail)
+    facts = (
+        _message_id(original.get("message-id")),
+        find_address(original.get("from") or "")
+        or find_address(original.get("return-path") or ""),
+        _campaign(original, campaign_headers),
+    )
+    mail.cache["original-facts"] = (campaign_headers, facts)
+    return facts
 
 
 def _original(mail: Mail) -> Headers | dict[str, str]:
     attached = mail.original_headers()
     if attached is not None:
         return attached
-    quoted: dict[str, str] = {}
-    for match in _QUOTED_HEADER.finditer("\n" + mail.body[:_QUOTED_WINDOW]):
-        quoted.setdefault(match.group(1).lower(), match.group(2).strip())
-    return quoted
+    # The first line of each name wins, as in a header block: the list reversed, so
+    # that earlier lines overwrite later ones. Values keep their surrounding white
+    # space; each reader of them strips it, or is not affected by it.
+    found = _QUOTED_HEADER.findall("\n" + mail.body[:_QUOTED_WINDOW])
+    found.reverse()
+    return {name.lower(): value for name, value in found}
 
 
 _ANGLED = re.compile(r"<[^<>\s]+>")
@@ -191,9 +196,9 @@ def _campaign(original: Headers | dict[str, str], names: tuple[str, ...]) -> str
     if lowered is None:
         lowered = _LOWERED[names] = tuple(name.lower() for name in names)
     for name in lowered:
-        value = original.get(name)
+        value = (original.get(name) or "").strip()
         if value:
-            return value.strip()
+            return value
     return None
 
 
