@@ -10,7 +10,14 @@ from hypothesis import strategies as st
 from bouncetool.extract import CAMPAIGN_HEADERS
 from bouncetool.extract.mail import Mail
 from bouncetool.extract.mime import parse_entity
-from bouncetool.extract.textscan import find_address, find_codes, find_reply_code, find_status
+from bouncetool.extract.textscan import (
+    _REMOTE_HOST,
+    find_address,
+    find_codes,
+    find_remote_mta,
+    find_reply_code,
+    find_status,
+)
 
 # Digits, dots and the characters around codes, in every mix: the code finders' hard cases.
 _CODE_TEXT = st.text(alphabet="245013 .:#/-,;)]ax\n", max_size=24)
@@ -91,3 +98,25 @@ class TestOriginalFactsReadOnce:
         assert finish._original_facts(mail, ("X-Job",))[2] == "7"
         assert finish._original_facts(mail, ("List-Id",))[2] == "<l.example.org>"
         assert finish._original_facts(mail, ())[2] is None
+
+
+_HOST_TEXT = st.lists(
+    st.sampled_from(
+        ["host", "HOST", "by", "By", "from", "FROM", "xhost", " ", ":", "mx", "a.b", "A.B", ".",
+         "[", "]", "1.2", "af", "::", "-", "_", "é", "ſ"]
+    ),
+    max_size=12,
+).map("".join)  # fmt: skip
+
+
+class TestRemoteHost:
+    """find_remote_mta finds what the case-insensitive pattern finds, lower-cased."""
+
+    @given(_HOST_TEXT)
+    def test_same_host(self, text: str) -> None:
+        found = _REMOTE_HOST.search(text) if "[" in text else None
+        assert find_remote_mta(text) == (found.group(1).lower() if found else None)
+
+    def test_mixed_case_host(self) -> None:
+        text = "Host MX1.Example.ORG[192.0.2.1] said: 550 no"
+        assert find_remote_mta(text) == "mx1.example.org"

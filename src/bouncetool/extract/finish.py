@@ -156,8 +156,7 @@ def _original_facts(
     original = _original(mail)
     facts = (
         _message_id(original.get("message-id")),
-        find_address(original.get("from") or "")
-        or find_address(original.get("return-path") or ""),
+        find_address(original.get("from") or "") or find_address(original.get("return-path") or ""),
         _campaign(original, campaign_headers),
     )
     mail.cache["original-facts"] = (campaign_headers, facts)

@@ -173,10 +173,22 @@ _REMOTE_HOST = re.compile(
 )
 
 
+# The same on lower-cased ASCII text, where it needs no IGNORECASE: the word boundary
+# checked after the first letter (as a look-behind) lets `re` skip to the next h, b
+# or f instead of trying the whole pattern at every position, about three times faster.
+_REMOTE_HOST_LOWER = re.compile(
+    r"(?:h(?<!\w.)ost|b(?<!\w.)y|f(?<!\w.)rom)"
+    r"[ :]+([a-z0-9][\w-]*(?:\.[\w-]+)+)\.?[ ]?\[[\d.:a-f]+\]"
+)
+
+
 def find_remote_mta(text: str | None) -> str | None:
     """The remote server's host name in a diagnostic ("host mx.example.org[192.0.2.1]"), or None."""
     if not text or "[" not in text:
         return None
+    if text.isascii():  # (lower-casing other text may change what IGNORECASE would match)
+        match = _REMOTE_HOST_LOWER.search(text.lower())
+        return match.group(1) if match else None
     match = _REMOTE_HOST.search(text)
     return match.group(1).lower() if match else None
 
