@@ -36,6 +36,14 @@ CAMPAIGN_HEADERS: tuple[str, ...] = (
 )
 """Headers of the returned message that name the campaign, most specific first."""
 
+# The kinds, looked up once: on Python 3.11 each `Kind.X` is a slow trip through the
+# enum machinery (about 0.2 µs), and a record asked for a dozen.
+_HARD, _SOFT, _DELAYED, _DELIVERED = Kind.HARD, Kind.SOFT, Kind.DELAYED, Kind.DELIVERED
+_AUTO_REPLY = Kind.AUTO_REPLY
+_FAILURES = (Kind.HARD, Kind.SOFT)  # `Kind.is_failure`
+_CLASSED = (Kind.HARD, Kind.SOFT, Kind.DELAYED)  # the kinds that always carry a status
+_CODELESS = (Kind.COMPLAINT, Kind.AUTO_REPLY)  # the codes in those are no delivery's codes
+
 _QUOTED_WINDOW = 30000  # quoted headers sit right after the report, never megabytes down
 _DELIVERED_ACTIONS = ("delivered", "relayed", "expanded")
 # Case variants spelled out: case-insensitive scanning of long bodies is slow. Led by
@@ -55,21 +63,23 @@ def finish(found: Found, mail: Mail, campaign_headers: Sequence[str]) -> Bounce:
     status = _best_status(found.status, status_in_text) or _expired(diagnostic, found.permanent)
     reply_code = found.reply_code or reply_in_text
     kind = found.kind or _kind(found, status, reply_code)
-    if status is None and kind in (Kind.HARD, Kind.SOFT, Kind.DELAYED):
-        status = "5.0.0" if kind is Kind.HARD else "4.0.0"  # a delay is temporary by nature
-    if reply_code and status and reply_code[0] != status[0] and kind.is_failure:
+    if status is None and kind in _CLASSED:
+        status = "5.0.0" if kind is _HARD else "4.0.0"  # a delay is temporary by nature
+    if reply_code and status and reply_code[0] != status[0] and kind in _FAILURES:
         reply_code = None  # a "250 OK" quoted inside a failure is not the failure's code
+    if kind in _CODELESS:
+        status = reply_code = None
     message_id, sender, campaign = _original_facts(mail, tuple(campaign_headers))
-    if message_id is None and kind is Kind.AUTO_REPLY:
+    if message_id is None and kind is _AUTO_REPLY:
         # An auto-reply answers the original: In-Reply-To names it (RFC 3834 section 3.1.5).
         message_id = _message_id(mail.header("in-reply-to"))
     return Bounce(
         kind=kind,
         recipient=found.recipient,
         original_recipient=found.original_recipient,
-        action=found.action or _default_action(kind),
-        status=status if kind not in (Kind.COMPLAINT, Kind.AUTO_REPLY) else None,
-        reply_code=reply_code if kind not in (Kind.COMPLAINT, Kind.AUTO_REPLY) else None,
+        action=found.action or ("failed" if kind in _FAILURES else None),
+        status=status,
+        reply_code=reply_code,
         diagnostic=diagnostic,
         remote_mta=found.remote_mta or find_remote_mta(diagnostic),
         reporting_mta=found.reporting_mta,
@@ -129,19 +139,15 @@ def _expired(diagnostic: str | None, permanent: bool | None) -> str | None:
 def _kind(found: Found, status: str | None, reply_code: str | None) -> Kind:
     action = (found.action or "").lower()
     if action == "delayed":
-        return Kind.DELAYED
+        return _DELAYED
     if action in _DELIVERED_ACTIONS or (status or "").startswith("2."):
-        return Kind.DELIVERED
+        return _DELIVERED
     klass = (status or reply_code or "")[:1]
     if klass == "4":
-        return Kind.SOFT
+        return _SOFT
     if klass == "5":
-        return Kind.HARD
-    return Kind.SOFT if found.permanent is False else Kind.HARD
-
-
-def _default_action(kind: Kind) -> str | None:
-    return "failed" if kind.is_failure else None
+        return _HARD
+    return _SOFT if found.permanent is False else _HARD
 
 
 def _original_facts(
