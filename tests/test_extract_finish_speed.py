@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bouncetool.extract import CAMPAIGN_HEADERS
-from bouncetool.extract.mail import Mail
+from bouncetool.extract.mail import Found, Mail
 from bouncetool.extract.mime import parse_entity
 from bouncetool.extract.textscan import (
     _REMOTE_HOST,
@@ -18,6 +18,7 @@ from bouncetool.extract.textscan import (
     find_reply_code,
     find_status,
 )
+from bouncetool.model import Bounce, Kind
 
 # Digits, dots and the characters around codes, in every mix: the code finders' hard cases.
 _CODE_TEXT = st.text(alphabet="245013 .:#/-,;)]ax\n", max_size=24)
@@ -120,3 +121,63 @@ class TestRemoteHost:
     def test_mixed_case_host(self) -> None:
         text = "Host MX1.Example.ORG[192.0.2.1] said: 550 no"
         assert find_remote_mta(text) == "mx1.example.org"
+
+
+_WITH_ORIGINAL = b"""From: MAILER-DAEMON@mx.example.org
+Date: Mon, 23 Nov 2026 10:00:00 +0100
+Content-Type: multipart/mixed; boundary="b"
+
+--b
+Content-Type: text/plain
+
+failed
+--b
+Content-Type: message/rfc822
+
+Message-ID: <m1@example.com>
+From: News <news@example.com>
+X-Campaign-ID: spring
+
+hello
+--b--
+"""
+
+
+class TestEveryFieldInItsPlace:
+    """finish builds the Bounce positionally: each value lands in the field it belongs to."""
+
+    def test_fields(self) -> None:
+        found = Found(
+            recipient="r@example.org",
+            diagnostic="smtp; 550 5.1.1 host mx.example.org[192.0.2.1] said: no",
+            action="failed",
+            reporting_mta="reporter.example.org",
+            date="Tue, 24 Nov 2026 11:00:00 +0100",
+            original_recipient="o@example.org",
+            feedback_type=None,
+        )
+        mail = Mail(parse_entity(_WITH_ORIGINAL))
+        bounce = finish.finish(found, mail, CAMPAIGN_HEADERS)
+        assert bounce == Bounce(
+            kind=Kind.HARD,
+            recipient="r@example.org",
+            original_recipient="o@example.org",
+            action="failed",
+            status="5.1.1",
+            reply_code="550",
+            diagnostic="550 5.1.1 host mx.example.org[192.0.2.1] said: no",
+            remote_mta="mx.example.org",
+            reporting_mta="reporter.example.org",
+            date="2026-11-24T11:00:00+01:00",
+            original_message_id="<m1@example.com>",
+            original_sender="news@example.com",
+            campaign="spring",
+            feedback_type=None,
+        )
+
+    def test_feedback_type_and_mail_date(self) -> None:
+        found = Found(recipient="r@example.org", kind=Kind.COMPLAINT, feedback_type="abuse")
+        bounce = finish.finish(found, Mail(parse_entity(_WITH_ORIGINAL)), CAMPAIGN_HEADERS)
+        assert (bounce.kind, bounce.feedback_type, bounce.action) == (Kind.COMPLAINT, "abuse", None)
+        assert bounce.date == "2026-11-23T10:00:00+01:00"
+        assert (bounce.status, bounce.reply_code, bounce.remote_mta) == (None, None, None)

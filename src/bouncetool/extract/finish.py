@@ -73,21 +73,23 @@ def finish(found: Found, mail: Mail, campaign_headers: Sequence[str]) -> Bounce:
     if message_id is None and kind is _AUTO_REPLY:
         # An auto-reply answers the original: In-Reply-To names it (RFC 3834 section 3.1.5).
         message_id = _message_id(mail.header("in-reply-to"))
+    # Positional, in the order of Bounce's fields (a test guards it): fourteen keywords
+    # cost about 0.4 µs a record to match to their parameters.
     return Bounce(
-        kind=kind,
-        recipient=found.recipient,
-        original_recipient=found.original_recipient,
-        action=found.action or ("failed" if kind in _FAILURES else None),
-        status=status,
-        reply_code=reply_code,
-        diagnostic=diagnostic,
-        remote_mta=found.remote_mta or find_remote_mta(diagnostic),
-        reporting_mta=found.reporting_mta,
-        date=iso_date(found.date) or iso_date(mail.header("date")),
-        original_message_id=message_id,
-        original_sender=sender,
-        campaign=campaign,
-        feedback_type=found.feedback_type,
+        kind,
+        found.recipient,
+        found.original_recipient,
+        found.action or ("failed" if kind in _FAILURES else None),
+        status,
+        reply_code,
+        diagnostic,
+        found.remote_mta or find_remote_mta(diagnostic),  # remote_mta
+        found.reporting_mta,
+        iso_date(found.date) or iso_date(mail.header("date")),  # date
+        message_id,
+        sender,
+        campaign,
+        found.feedback_type,
     )
 
 
