@@ -12,11 +12,13 @@ from bouncetool.extract.mail import Found, Mail
 from bouncetool.extract.mime import parse_entity
 from bouncetool.extract.textscan import (
     _REMOTE_HOST,
+    ADDRESS,
     find_address,
     find_codes,
     find_remote_mta,
     find_reply_code,
     find_status,
+    iter_addresses,
 )
 from bouncetool.model import Bounce, Kind
 
@@ -181,3 +183,30 @@ class TestEveryFieldInItsPlace:
         assert (bounce.kind, bounce.feedback_type, bounce.action) == (Kind.COMPLAINT, "abuse", None)
         assert bounce.date == "2026-11-23T10:00:00+01:00"
         assert (bounce.status, bounce.reply_code, bounce.remote_mta) == (None, None, None)
+
+
+_ADDRESS_TEXT = st.lists(
+    st.sampled_from(
+        ["a", "B", ".", "@", "x.org", "-", " ", "\t", "<", ">", '"', '"x"', "é", "\n", ",", "+",
+         "a@b", "c@d.e", "q q"]
+    ),
+    max_size=14,
+).map("".join)  # fmt: skip
+
+
+class TestAddressSearchSkipsAddresslessText:
+    """iter_addresses finds exactly the matches ADDRESS.finditer finds."""
+
+    @given(_ADDRESS_TEXT)
+    def test_same_matches(self, text: str) -> None:
+        found = [(m.span(), m.group(0)) for m in iter_addresses(text)]
+        assert found == [(m.span(), m.group(0)) for m in ADDRESS.finditer(text)]
+
+    def test_own_addresses(self) -> None:
+        mail = Mail(
+            parse_entity(
+                b"To: Me <Me@Example.org>, me@example.org\n"
+                b"From: Mail Delivery <MAILER-DAEMON@mx.example.org.>\n\nbody\n"
+            )
+        )
+        assert mail.own_addresses == {"me@example.org", "mailer-daemon@mx.example.org"}

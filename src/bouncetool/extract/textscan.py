@@ -9,6 +9,7 @@ with its whitespace collapsed. They live here once, compiled once.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 # A pragmatic address: no quoted local parts with spaces (never seen in bounces),
 # but the characters real local parts use, including "=" and "+" of VERP.
@@ -61,12 +62,29 @@ def find_addresses(text: str) -> list[str]:
     """Every address in `text`, in order, without duplicates (case-insensitive)."""
     seen: set[str] = set()
     found = []
-    for match in ADDRESS.finditer(text):
+    for match in iter_addresses(text):
         address = match.group(0).strip(".")
         if address.lower() not in seen:
             seen.add(address.lower())
             found.append(address)
     return found
+
+
+def iter_addresses(text: str) -> Iterator[re.Match[str]]:
+    """``ADDRESS.finditer(text)``, with the text no address can be in skipped.
+
+    ADDRESS has no fixed first character, so `re` tries it at every position, and
+    an address-less stretch costs a failed match per character. An address holds
+    an "@" and no space, so each search starts after the last space before the
+    next "@", and none is made after the last "@".
+    """
+    at = 0
+    while (next_at := text.find("@", at)) >= 0:
+        match = ADDRESS.search(text, max(at, text.rfind(" ", at, next_at) + 1))
+        if match is None:
+            return
+        yield match
+        at = match.end()
 
 
 def find_status(text: str | None, *, last: bool = False) -> str | None:
