@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from bouncetool.extract.mime import Entity, Headers, decode_words, parse_headers, split_head
-from bouncetool.extract.textscan import find_addresses
+from bouncetool.extract.textscan import iter_addresses
 from bouncetool.model import Kind
 
 _TAG = re.compile(
@@ -98,7 +98,9 @@ class Mail:
         value = self._cache.get("own")
         if value is None:
             text = self.header("to") + " " + self.header("from")
-            value = self._cache["own"] = frozenset(a.lower() for a in find_addresses(text))
+            value = self._cache["own"] = frozenset(
+                match.group(0).strip(".").lower() for match in iter_addresses(text)
+            )
         return value  # type: ignore[return-value]
 
     @property

@@ -9,6 +9,7 @@ with its whitespace collapsed. They live here once, compiled once.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 # A pragmatic address: no quoted local parts with spaces (never seen in bounces),
 # but the characters real local parts use, including "=" and "+" of VERP.
@@ -61,12 +62,29 @@ def find_addresses(text: str) -> list[str]:
     """Every address in `text`, in order, without duplicates (case-insensitive)."""
     seen: set[str] = set()
     found = []
-    for match in ADDRESS.finditer(text):
+    for match in iter_addresses(text):
         address = match.group(0).strip(".")
         if address.lower() not in seen:
             seen.add(address.lower())
             found.append(address)
     return found
+
+
+def iter_addresses(text: str) -> Iterator[re.Match[str]]:
+    """``ADDRESS.finditer(text)``, with the text no address can be in skipped.
+
+    ADDRESS has no fixed first character, so `re` tries it at every position, and
+    an address-less stretch costs a failed match per character. An address holds
+    an "@" and no space, so each search starts after the last space before the
+    next "@", and none is made after the last "@".
+    """
+    at = 0
+    while (next_at := text.find("@", at)) >= 0:
+        match = ADDRESS.search(text, max(at, text.rfind(" ", at, next_at) + 1))
+        if match is None:
+            return
+        yield match
+        at = match.end()
 
 
 def find_status(text: str | None, *, last: bool = False) -> str | None:
@@ -112,6 +130,60 @@ def find_reply_code(text: str | None, *, last: bool = False) -> str | None:
     return found
 
 
+def find_codes(text: str | None) -> tuple[str | None, str | None]:
+    """``(find_status(text, last=True), find_reply_code(text, last=True))``, found faster.
+
+    What `last` means there: the last failure code (class 4 or 5) wins, and a
+    success code (class 2) counts only when there is no failure code at all. So
+    each class is scanned apart, and the order of the matches matters only when
+    failures of both classes are found (a relay quoting the next hop): then the
+    two finders decide.
+    """
+    if not text:
+        return None, None
+    status5, reply5 = _last_codes(text, "5")
+    status4, reply4 = _last_codes(text, "4")
+    if (status5 and status4) or (reply5 and reply4):
+        return find_status(text, last=True), find_reply_code(text, last=True)
+    status, reply = status5 or status4, reply5 or reply4
+    if status is None or reply is None:
+        status2, reply2 = _last_codes(text, "2")
+        status, reply = status or status2, reply or reply2
+    return status, reply
+
+
+def _codes_of_class(klass: str) -> re.Pattern[str]:
+    # STATUS and REPLY for one class digit, in one pattern led by that digit. `re` skips
+    # to one given character several times faster than to any of a set ("[245]"), so
+    # three such scans cost less than one of STATUS or REPLY. Their matches never
+    # overlap: inside either code every character but the first follows a digit or a
+    # dot, or is no digit at all, and no code starts after a digit or a dot.
+    return re.compile(
+        klass + r"(?<![\d.\w]" + klass + r")(?:\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)"
+        r"|(?<![#-]" + klass + r")([0-5]\d)(?![\d.])(?:[ \-:,;)\]]|$))",
+        re.MULTILINE,
+    )
+
+
+_CODES_OF_CLASS = {klass: _codes_of_class(klass) for klass in "245"}
+
+
+def _last_codes(text: str, klass: str) -> tuple[str | None, str | None]:
+    """The last plausible status and the last standard reply code of class `klass`."""
+    if klass not in text:
+        return None, None
+    status = reply = None
+    for subject, detail, rest in _CODES_OF_CLASS[klass].findall(text):
+        if rest:  # a reply code: the digits after the class digit
+            if klass + rest in REPLY_CODES:
+                reply = klass + rest
+        elif int(subject) <= 7:
+            status = subject, detail
+    if status is None:
+        return None, reply
+    return f"{klass}.{int(status[0])}.{int(status[1])}", reply
+
+
 # "host mx.example.org[192.0.2.1] said:" (Postfix), "host mx.example.org [192.0.2.1]:" (Exim),
 # "by mx.example.org. [192.0.2.1]" (Gmail), "remote host mx.example.org said" (qmail, Yahoo)
 _REMOTE_HOST = re.compile(
@@ -119,10 +191,22 @@ _REMOTE_HOST = re.compile(
 )
 
 
+# The same on lower-cased ASCII text, where it needs no IGNORECASE: the word boundary
+# checked after the first letter (as a look-behind) lets `re` skip to the next h, b
+# or f instead of trying the whole pattern at every position, about three times faster.
+_REMOTE_HOST_LOWER = re.compile(
+    r"(?:h(?<!\w.)ost|b(?<!\w.)y|f(?<!\w.)rom)"
+    r"[ :]+([a-z0-9][\w-]*(?:\.[\w-]+)+)\.?[ ]?\[[\d.:a-f]+\]"
+)
+
+
 def find_remote_mta(text: str | None) -> str | None:
     """The remote server's host name in a diagnostic ("host mx.example.org[192.0.2.1]"), or None."""
     if not text or "[" not in text:
         return None
+    if text.isascii():  # (lower-casing other text may change what IGNORECASE would match)
+        match = _REMOTE_HOST_LOWER.search(text.lower())
+        return match.group(1) if match else None
     match = _REMOTE_HOST.search(text)
     return match.group(1).lower() if match else None
 
