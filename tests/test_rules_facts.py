@@ -76,7 +76,8 @@ _WORDS = st.sampled_from(
         "550", "550-5.1.1", "5.1.1", "421", "4.7.0", "5.0.912", "<u.ser@example.cz>:",
         "a@b@c", "@", "x@", "[10.0.0.1]", "1.2.3.4.5", "192.168.1.20.", "p41si4843565qte.548",
         "abcd1234", "ABCD1234", "a1b2c3d4e5", "2024-04-29t23:34:45z", "..a1234567", "16578478",
-        "user", "Unknown.", "rejected:", "Schránka", "PEŁNA", "Straße", "ΣΑΣ", "٣٤٥٦abcdefgh",
+        "1.2.3.4x1234abcd", "192.0.2.1x1234abcd", "user", "Unknown.", "rejected:", "Schránka",
+        "PEŁNA", "Straße", "ΣΑΣ", "٣٤٥٦abcdefgh",
         "e\u0301", "\u0345", "\u034f", "ﬁ", "İ", "①②③④x1", " ", "\t", "\n", "\xa0", "-", "(in",
     ]
 )  # fmt: skip
@@ -126,6 +127,17 @@ class TestMasking:
             "550 5.1.1 <Jan.Novak@example.cz>: host [192.168.10.1] said p41si4843565qte.548 - gsmtp"
         )
         assert text == "550 5.1.1 <x@x>: host [192.0.2.1] said id - gsmtp"
+
+    def test_every_occurrence(self) -> None:
+        text = rules._fold_and_mask("a@b.cz 1.2.3.4 a@b.cz, a@b.cz 1.2.3.4 a@b.cz")
+        assert text == "x@x 192.0.2.1 x@x, x@x 192.0.2.1 x@x"
+
+    def test_masked_form_of_one_word_is_another_word(self) -> None:
+        # The first word masks to the second, which masks on (to an id): each word is
+        # masked once, from what it was.
+        text = "1.2.3.4x1234abcd 192.0.2.1x1234abcd 1.2.3.4x1234abcd"
+        assert rules._fold_and_mask(text) == "192.0.2.1x1234abcd id 192.0.2.1x1234abcd"
+        assert rules._fold_and_mask(text) == plain_fold_and_mask(text)
 
     def test_codes_and_times_stay(self) -> None:
         kept = "550-5.1.1 at 23:34:45 (16578478) 5.7.509 size=1024:"

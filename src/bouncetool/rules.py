@@ -23,6 +23,7 @@ import importlib.resources
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import filterfalse
 from pathlib import Path
 
 from bouncetool import smtpcodes
@@ -30,7 +31,7 @@ from bouncetool.errors import RuleError
 from bouncetool.literals import required_literals, trie_pattern
 from bouncetool.model import Bounce, Kind, Verdict
 from bouncetool.rulefile import Rule, parse_rules, read_rules
-from bouncetool.textfold import fold_text
+from bouncetool.textfold import fold_text, fold_words
 
 MAX_TEXT = 2000
 """Only the first characters of a diagnostic are matched: bounds the work per line."""
@@ -47,6 +48,7 @@ _ID = re.compile(
     r"(?=(?:[^\d]{0,60}\d){4})(?=[\d._-]{0,60}[a-z])(?!.{0,60}\.\.)[a-z0-9._-]{8,60}\Z"
 ).match
 _PUNCT = "<>()[]{}\"',;:."
+_MASKABLE = 7  # the shortest word masking can change (as a number): "1.2.3.4"
 # A multi-line SMTP reply folded into one line repeats its code on every line: Gmail's
 # "550-5.7.1 [...] Messages with multiple 550 5.7.1 addresses in From: header". The
 # repeats after the first are dropped so that the wording reads as one sentence again.
@@ -184,27 +186,46 @@ def _gate_index(
 
 def _fold_and_mask(diagnostic: str) -> str:
     """The diagnostic folded (see `textfold`) with addresses, IPs and ids masked."""
-    words = fold_text(diagnostic, MAX_TEXT).split(" ")
-    for index, word in enumerate(words):
-        if word.isalpha():
-            continue  # most words: neither "@" nor a digit, and this test is the cheapest
-        if "@" in word:
-            words[index] = _ADDRESS.sub("x@x", word)
-        elif _DIGIT(word):
-            words[index] = _mask_number(word)
+    words = fold_words(diagnostic, MAX_TEXT)
+    _mask_words(words)
     return _drop_repeated_code(" ".join(words))
+
+
+def _mask_words(words: list[str]) -> None:
+    """Mask, in place, the addresses, IPv4 addresses and session ids among `words`.
+
+    Only words that are not all letters are looked at, and `filterfalse`
+    tests that in C: most words are plain ones and never reach Python code.
+    """
+    start = 0  # where the next word to replace is looked for
+    for word in filterfalse(str.isalpha, words):
+        if "@" in word:
+            replaced = _ADDRESS.sub("x@x", word)
+        elif len(word) >= _MASKABLE and _DIGIT(word):
+            replaced = _mask_number(word)
+        else:
+            continue
+        if replaced != word:
+            # The iterator gives no position; `word` is the first of its value from
+            # `start` on, as any equal word before it was replaced already.
+            start = words.index(word, start)
+            words[start] = replaced
+            start += 1
 
 
 def _mask_number(word: str) -> str:
     """`word` (holding a digit) with an IPv4 address or a session id masked."""
-    # An IPv4 address needs dots and an id eight characters: the commonest such
-    # words ("550", "5.1.1") are passed over without running those patterns.
-    if "." in word:
+    # An IPv4 address needs three dots and an id eight characters with a letter
+    # (lower case after folding): the commonest such words ("550-5.1.1",
+    # "23:34:45") are passed over without running those patterns.
+    if len(word) < _MASKABLE:
+        return word
+    if word.count(".") >= 3:
         masked = _IPV4.sub("192.0.2.1", word)
         if masked != word:
             return masked
     bare = word.strip(_PUNCT)
-    if len(bare) >= 8 and _ID(bare):
+    if len(bare) >= 8 and bare.islower() and _ID(bare):
         return word.replace(bare, "id")
     return word
 
@@ -215,6 +236,8 @@ def _drop_repeated_code(text: str) -> str:
     if first is None:
         return text
     reply, status = first.groups()
+    if text.find(f" {reply}", first.end()) < 0:
+        return text  # the code is not repeated: most replies are one line
     head, rest = text[: first.end()], text[first.end() :] + " "
     for separator in (" ", "-"):
         rest = rest.replace(f" {reply}{separator}{status} ", " ")
