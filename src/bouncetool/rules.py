@@ -126,11 +126,23 @@ class _Compiled:
         return ""
 
 
-class _Facts(NamedTuple):
-    """What the rules look at in one bounce, normalised once; the key of the verdict cache.
+_Template = tuple[Kind, str, str | None, str | None, str | None]
+"""A bounce as the verdict cache knows it: kind, diagnostic folded and masked (see
+`_fold_and_mask`), status, reply code and remote host as extracted. The verdict
+depends on nothing else, and a provider's answers to different recipients share
+one template, so a template seen before costs only the folding and masking."""
 
-    A named tuple rather than a frozen dataclass: it is built, hashed and
-    compared for every bounce, and a tuple does all three in C.
+
+def _template(bounce: Bounce) -> _Template:
+    """The cache key of `bounce` (see `_Template`)."""
+    masked = _fold_and_mask(bounce.diagnostic or "")
+    return (bounce.kind, masked, bounce.status, bounce.reply_code, bounce.remote_mta)
+
+
+class _Facts(NamedTuple):
+    """What the rules look at in one bounce, normalised once from its template.
+
+    A named tuple rather than a frozen dataclass: cheap to build and read.
     """
 
     kind: Kind
@@ -141,8 +153,14 @@ class _Facts(NamedTuple):
 
     @classmethod
     def of(cls, bounce: Bounce) -> _Facts:
-        text = _fold_and_mask(bounce.diagnostic or "")
-        status = bounce.status
+        """The facts of `bounce`."""
+        return cls.of_template(_template(bounce))
+
+    @classmethod
+    def of_template(cls, template: _Template) -> _Facts:
+        """The facts of a bounce with this template."""
+        kind, masked, status, reply, host = template
+        text = _drop_repeated_code(masked)
         if status and smtpcodes.is_stand_in(status):
             status = None
         if not status or status.endswith(".0.0"):
@@ -150,9 +168,8 @@ class _Facts(NamedTuple):
             found = smtpcodes.find_status(text)
             if found and (not status or found[0] == status[0]):
                 status = found
-        reply = bounce.reply_code or smtpcodes.find_reply_code(text)
-        host = bounce.remote_mta.lower() if bounce.remote_mta else None
-        return cls(bounce.kind, text, status, reply, host)
+        reply = reply or smtpcodes.find_reply_code(text)
+        return cls(kind, text, status, reply, host.lower() if host else None)
 
 
 def _merge_gates(gates: list[tuple[str, ...] | None]) -> tuple[str, ...] | None:
@@ -195,7 +212,7 @@ def _fold_and_mask(diagnostic: str) -> str:
     """The diagnostic folded (see `textfold`) with addresses, IPs and ids masked."""
     words = fold_words(diagnostic, MAX_TEXT)
     _mask_words(words)
-    return _drop_repeated_code(" ".join(words))
+    return " ".join(words)
 
 
 def _mask_words(words: list[str]) -> None:
@@ -327,7 +344,7 @@ class RuleTable:
             for i, gates in zip(prepared.order, prepared.gates, strict=True)
         )
         self._by_id = {rule.id: rule for rule in self.rules}
-        self._cache: dict[_Facts, Verdict] = {}
+        self._cache: dict[_Template, Verdict] = {}
         # Without gates, a pattern that never matches: nothing opens a gated rule.
         self._gate_finder = re.compile(prepared.gate_pattern or r"(?!)")
         self._gated = prepared.opened
@@ -350,14 +367,15 @@ class RuleTable:
 
     def classify(self, bounce: Bounce) -> Verdict:
         """The verdict of the first rule (in evaluation order) whose conditions all hold."""
-        facts = _Facts.of(bounce)
-        verdict = self._cache.get(facts)
+        template = _template(bounce)
+        verdict = self._cache.get(template)
         if verdict is None:
+            facts = _Facts.of_template(template)
             index, matched = self._first_match(facts)
             verdict = _verdict(self._ordered[index].rule, facts, matched)
             if len(self._cache) >= _CACHE_SIZE:
                 self._cache.clear()  # a crude bound; real mailboxes repeat few templates
-            self._cache[facts] = verdict
+            self._cache[template] = verdict
         return verdict
 
     def _first_match(self, facts: _Facts) -> tuple[int, str]:
