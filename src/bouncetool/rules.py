@@ -23,14 +23,16 @@ import importlib.resources
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import filterfalse
 from pathlib import Path
+from typing import NamedTuple
 
 from bouncetool import smtpcodes
 from bouncetool.errors import RuleError
 from bouncetool.literals import required_literals, trie_pattern
 from bouncetool.model import Bounce, Kind, Verdict
 from bouncetool.rulefile import Rule, parse_rules, read_rules
-from bouncetool.textfold import fold_text
+from bouncetool.textfold import fold_text, fold_words
 
 MAX_TEXT = 2000
 """Only the first characters of a diagnostic are matched: bounds the work per line."""
@@ -47,12 +49,16 @@ _ID = re.compile(
     r"(?=(?:[^\d]{0,60}\d){4})(?=[\d._-]{0,60}[a-z])(?!.{0,60}\.\.)[a-z0-9._-]{8,60}\Z"
 ).match
 _PUNCT = "<>()[]{}\"',;:."
+_MASKABLE = 7  # the shortest word masking can change (as a number): "1.2.3.4"
 # A multi-line SMTP reply folded into one line repeats its code on every line: Gmail's
 # "550-5.7.1 [...] Messages with multiple 550 5.7.1 addresses in From: header". The
 # repeats after the first are dropped so that the wording reads as one sentence again.
-# (The look-behind after the first digit stands for the leading "\b": a pattern that
-# opens with a character set lets `re` skip straight to the next 2, 4 or 5.)
-_FIRST_CODE = re.compile(r"([245](?<!\w.)\d\d)[ -]([245]\.\d{1,3}\.\d{1,3})\b").search
+# The pattern opens with the status's first dot and looks back at the rest of the two
+# codes ("550 5."; the second look-behind stands for a leading "\b"): `re` scans for a
+# literal first character much faster than for a character set, and there are fewer
+# dots than digits. The group is the reply code; the status runs from the character
+# before the match (its class digit) to the match's end.
+_FIRST_CODE = re.compile(r"\.(?<=([245]\d\d)[ -][245]\.)(?<!\w.{6})\d{1,3}\.\d{1,3}\b").search
 
 _NON_FAILURE = frozenset({Kind.COMPLAINT, Kind.AUTO_REPLY, Kind.DELIVERED, Kind.NOT_BOUNCE})
 _SHIPPED = "rules.toml"
@@ -120,9 +126,24 @@ class _Compiled:
         return ""
 
 
-@dataclass(frozen=True, slots=True)
-class _Facts:
-    """What the rules look at in one bounce, normalised once."""
+_Template = tuple[Kind, str, str | None, str | None, str | None]
+"""A bounce as the verdict cache knows it: kind, diagnostic folded and masked (see
+`_fold_and_mask`), status, reply code and remote host as extracted. The verdict
+depends on nothing else, and a provider's answers to different recipients share
+one template, so a template seen before costs only the folding and masking."""
+
+
+def _template(bounce: Bounce) -> _Template:
+    """The cache key of `bounce` (see `_Template`)."""
+    masked = _fold_and_mask(bounce.diagnostic or "")
+    return (bounce.kind, masked, bounce.status, bounce.reply_code, bounce.remote_mta)
+
+
+class _Facts(NamedTuple):
+    """What the rules look at in one bounce, normalised once from its template.
+
+    A named tuple rather than a frozen dataclass: cheap to build and read.
+    """
 
     kind: Kind
     text: str
@@ -132,8 +153,14 @@ class _Facts:
 
     @classmethod
     def of(cls, bounce: Bounce) -> _Facts:
-        text = _fold_and_mask(bounce.diagnostic or "")
-        status = bounce.status
+        """The facts of `bounce`."""
+        return cls.of_template(_template(bounce))
+
+    @classmethod
+    def of_template(cls, template: _Template) -> _Facts:
+        """The facts of a bounce with this template."""
+        kind, masked, status, reply, host = template
+        text = _drop_repeated_code(masked)
         if status and smtpcodes.is_stand_in(status):
             status = None
         if not status or status.endswith(".0.0"):
@@ -141,9 +168,8 @@ class _Facts:
             found = smtpcodes.find_status(text)
             if found and (not status or found[0] == status[0]):
                 status = found
-        reply = bounce.reply_code or smtpcodes.find_reply_code(text)
-        host = bounce.remote_mta.lower() if bounce.remote_mta else None
-        return cls(bounce.kind, text, status, reply, host)
+        reply = reply or smtpcodes.find_reply_code(text)
+        return cls(kind, text, status, reply, host.lower() if host else None)
 
 
 def _merge_gates(gates: list[tuple[str, ...] | None]) -> tuple[str, ...] | None:
@@ -184,27 +210,46 @@ def _gate_index(
 
 def _fold_and_mask(diagnostic: str) -> str:
     """The diagnostic folded (see `textfold`) with addresses, IPs and ids masked."""
-    words = fold_text(diagnostic, MAX_TEXT).split(" ")
-    for index, word in enumerate(words):
-        if word.isalpha():
-            continue  # most words: neither "@" nor a digit, and this test is the cheapest
+    words = fold_words(diagnostic, MAX_TEXT)
+    _mask_words(words)
+    return " ".join(words)
+
+
+def _mask_words(words: list[str]) -> None:
+    """Mask, in place, the addresses, IPv4 addresses and session ids among `words`.
+
+    Only words that are not all letters are looked at, and `filterfalse`
+    tests that in C: most words are plain ones and never reach Python code.
+    """
+    start = 0  # where the next word to replace is looked for
+    for word in filterfalse(str.isalpha, words):
         if "@" in word:
-            words[index] = _ADDRESS.sub("x@x", word)
-        elif _DIGIT(word):
-            words[index] = _mask_number(word)
-    return _drop_repeated_code(" ".join(words))
+            replaced = _ADDRESS.sub("x@x", word)
+        elif len(word) >= _MASKABLE and _DIGIT(word):
+            replaced = _mask_number(word)
+        else:
+            continue
+        if replaced != word:
+            # The iterator gives no position; `word` is the first of its value from
+            # `start` on, as any equal word before it was replaced already.
+            start = words.index(word, start)
+            words[start] = replaced
+            start += 1
 
 
 def _mask_number(word: str) -> str:
     """`word` (holding a digit) with an IPv4 address or a session id masked."""
-    # An IPv4 address needs dots and an id eight characters: the commonest such
-    # words ("550", "5.1.1") are passed over without running those patterns.
-    if "." in word:
+    # An IPv4 address needs three dots and an id eight characters with a letter
+    # (lower case after folding): the commonest such words ("550-5.1.1",
+    # "23:34:45") are passed over without running those patterns.
+    if len(word) < _MASKABLE:
+        return word
+    if word.count(".") >= 3:
         masked = _IPV4.sub("192.0.2.1", word)
         if masked != word:
             return masked
     bare = word.strip(_PUNCT)
-    if len(bare) >= 8 and _ID(bare):
+    if len(bare) >= 8 and bare.islower() and _ID(bare):
         return word.replace(bare, "id")
     return word
 
@@ -214,7 +259,10 @@ def _drop_repeated_code(text: str) -> str:
     first = _FIRST_CODE(text)
     if first is None:
         return text
-    reply, status = first.groups()
+    reply = first.group(1)
+    if text.find(f" {reply}", first.end()) < 0:
+        return text  # the code is not repeated: most replies are one line
+    status = text[first.start() - 1 : first.end()]
     head, rest = text[: first.end()], text[first.end() :] + " "
     for separator in (" ", "-"):
         rest = rest.replace(f" {reply}{separator}{status} ", " ")
@@ -296,7 +344,7 @@ class RuleTable:
             for i, gates in zip(prepared.order, prepared.gates, strict=True)
         )
         self._by_id = {rule.id: rule for rule in self.rules}
-        self._cache: dict[_Facts, Verdict] = {}
+        self._cache: dict[_Template, Verdict] = {}
         # Without gates, a pattern that never matches: nothing opens a gated rule.
         self._gate_finder = re.compile(prepared.gate_pattern or r"(?!)")
         self._gated = prepared.opened
@@ -319,14 +367,15 @@ class RuleTable:
 
     def classify(self, bounce: Bounce) -> Verdict:
         """The verdict of the first rule (in evaluation order) whose conditions all hold."""
-        facts = _Facts.of(bounce)
-        verdict = self._cache.get(facts)
+        template = _template(bounce)
+        verdict = self._cache.get(template)
         if verdict is None:
+            facts = _Facts.of_template(template)
             index, matched = self._first_match(facts)
             verdict = _verdict(self._ordered[index].rule, facts, matched)
             if len(self._cache) >= _CACHE_SIZE:
                 self._cache.clear()  # a crude bound; real mailboxes repeat few templates
-            self._cache[facts] = verdict
+            self._cache[template] = verdict
         return verdict
 
     def _first_match(self, facts: _Facts) -> tuple[int, str]:
