@@ -386,20 +386,17 @@ def parse_split(head: bytes, body: bytes, depth: int = 0) -> Entity:
 _SMALL_HEAD = 300
 
 
-def _part_head(head: bytes) -> tuple[Headers, str, Mapping[str, str]]:
-    """The headers and content type of a part's small header block (indexed once per process)."""
-    fields, ctype, params = _known_part_head(head)
-    headers = Headers(head)
-    headers._fields = dict(fields)  # its own copy: lookups store decoded values in it
-    return headers, ctype, params
-
-
 @functools.lru_cache(maxsize=1024)  # (the corpus's 637 files hold fewer than 200 of them)
-def _known_part_head(head: bytes) -> tuple[dict[bytes, bytes | str], str, Mapping[str, str]]:
+def _part_head(head: bytes) -> tuple[Headers, str, Mapping[str, str]]:
+    """The headers and content type of a part's small header block (read once per process).
+
+    The parts with the same block share its `Headers`: a lookup stores nothing in it
+    but the decoded form of a value, the same for every one of them.
+    """
     headers = parse_headers(head)
     ctype, params = content_type(headers.get("content-type"))
     headers.get("content-transfer-encoding")  # asked whenever the part's text is read
-    return headers._index() if headers._fields is None else headers._fields, ctype, params
+    return headers, ctype, params
 
 
 def split_multipart(body: bytes, boundary: str) -> list[bytes]:
