@@ -89,6 +89,10 @@ _REPORT = "multipart/report"
 _STARTS_LIKE_MAIL = re.compile(rb"\s*(?:From |[!-9;-~]+[ \t]*:|\Z)")
 
 
+# (A constant: "bytes | bytearray | memoryview" written in the call builds the union anew.)
+_BYTES_LIKE = (bytes, bytearray, memoryview)
+
+
 class ExtractError(BounceToolError):
     """A message is so broken that not even a not-bounce record can be made of it."""
 
@@ -102,7 +106,7 @@ def parse_message(
     campaign id, most specific first. `source` and `message` of the records are
     left None: the pipeline places them.
     """
-    if not isinstance(data, bytes | bytearray | memoryview):
+    if not isinstance(data, _BYTES_LIKE):
         raise TypeError(f"parse_message wants bytes, not {type(data).__name__}")
     if not _STARTS_LIKE_MAIL.match(data):
         raise ExtractError("not an email message: it does not start with header fields")

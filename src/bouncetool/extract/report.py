@@ -10,7 +10,7 @@ complaint extractor, which for such a report only looks at a few header
 fields (and decodes the subject to do so).
 
 `read_report` builds the very same `Entity` tree the general reading builds
-(the parts by `parse_entity` itself), but finds the top-level Content-Type
+(the parts by `parse_parts` itself), but finds the top-level Content-Type
 with one search of the header block and leaves the other fields unindexed
 until someone asks for them (the Date, rarely). It answers None, and the
 general reading takes over, for anything else: another content type or
@@ -30,9 +30,8 @@ from bouncetool.extract.mime import (
     Entity,
     content_type,
     field_at,
-    parse_entity,
     parse_headers,
-    split_multipart,
+    parse_parts,
 )
 
 _REPORT = "multipart/report"
@@ -72,10 +71,9 @@ def read_report(head: bytes, body: bytes) -> Mail | None:
         or params.get("report-type", "").lower() != _DELIVERY_STATUS
     ):
         return None
-    parts = split_multipart(body, boundary)
-    if not parts:
+    children = parse_parts(body, boundary, 1)
+    if not children:
         return None  # the general reading guesses the boundary actually used
-    children = [parse_entity(part, 1) for part in parts]
     root = Entity(parse_headers(head), ctype, params, body, 0, children)
     mail = Mail(root)
     if len(children) < MAX_PARTS and _one_level(children):
