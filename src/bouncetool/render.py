@@ -12,12 +12,13 @@ import csv
 import enum
 import io
 import json
+import operator
 import os
 from collections.abc import Iterable
 from pathlib import PurePath
 from typing import Any, TextIO, assert_never
 
-from bouncetool.model import RECORD_FIELDS, Lang, Record
+from bouncetool.model import RECORD_FIELDS, Bounce, Lang, Record, Verdict
 
 
 class OutputFormat(enum.StrEnum):
@@ -60,6 +61,11 @@ class LineEncoder:
     `bouncetool.pipeline.iter_encoded`). JSON: keys in `RECORD_FIELDS` order,
     UTF-8 kept readable. CSV (RFC 4180): CRLF, quotes where needed, an empty
     cell for null; write it to a stream opened with ``newline=""``.
+
+    A line is the bounce's fields, which change with every record, then the
+    verdict's (kind, reason, ..., explanation), which a verdict always encodes
+    the same way: that end of the line is encoded once per verdict and kept
+    (the rule table hands out the same verdict for every bounce of a template).
     """
 
     def __init__(self, form: OutputFormat, lang: Lang) -> None:
@@ -67,6 +73,16 @@ class LineEncoder:
             raise ValueError("a table is not written line by line")
         self.form = form
         self.lang = lang
+        # The encoded verdict fields: by verdict (its id, with the verdict
+        # itself so that the id cannot be reused while kept), and for records
+        # without a verdict by the bounce's kind.
+        self._verdict_ends: dict[int, tuple[Verdict, str]] = {}
+        self._bare_ends: dict[object, str] = {}
+        self._source: tuple[object, str | None] = (_NO_SOURCE, None)
+
+    def __reduce__(self) -> tuple[type[LineEncoder], tuple[OutputFormat, Lang]]:
+        # The kept line ends stay in the process that made them.
+        return (LineEncoder, (self.form, self.lang))
 
     def header(self) -> str:
         """What goes before the first record: the CSV header row; nothing for JSON Lines."""
@@ -79,12 +95,124 @@ class LineEncoder:
 
         (Worker processes give them rather than copy each record to place it.)
         """
-        row = record.as_dict(self.lang)
-        if source is not None:
-            row["source"], row["message"] = source, message
+        bounce = record.bounce
+        if source is None:
+            source, message = bounce.source, bounce.message
+        return self.line(bounce, record.verdict, source, message)
+
+    def line(
+        self, bounce: Bounce, verdict: Verdict | None, source: str | None, message: int | None
+    ) -> str:
+        """The line for the record of `bounce` and `verdict`, from message `message` of `source`.
+
+        The same as ``self(Record(bounce, verdict), source, message)`` without
+        making the record (workers call this for every bounce).
+        """
+        end = self._end(bounce, verdict)
         if self.form is OutputFormat.JSONL:
-            return _json_line(row)
-        return _csv_line(["" if row[field] is None else row[field] for field in RECORD_FIELDS])
+            line = self._json_line(bounce, source, message, end)
+        else:
+            line = self._csv_line(bounce, source, message, end)
+        if line is None:  # a value outside the output contract: the general way
+            row = Record(bounce, verdict).as_dict(self.lang)
+            row["source"], row["message"] = source, message
+            if self.form is OutputFormat.JSONL:
+                return _json_line(row)
+            return _csv_line(["" if row[field] is None else row[field] for field in RECORD_FIELDS])
+        return line
+
+    def _end(self, bounce: Bounce, verdict: Verdict | None) -> str:
+        """The encoded verdict fields (`_VERDICT_FIELDS`) of the record, kept per verdict."""
+        if verdict is None:
+            end = self._bare_ends.get(bounce.kind)
+            if end is None:
+                end = self._bare_ends[bounce.kind] = self._encode_end(Record(bounce))
+            return end
+        kept = self._verdict_ends.get(id(verdict))
+        if kept is not None and kept[0] is verdict:
+            return kept[1]
+        if len(self._verdict_ends) >= _KEPT_VERDICTS:
+            self._verdict_ends.clear()  # a crude bound; real mail repeats few verdicts
+        end = self._encode_end(Record(bounce, verdict))
+        self._verdict_ends[id(verdict)] = (verdict, end)
+        return end
+
+    def _encode_end(self, record: Record) -> str:
+        """The verdict fields of `record` as they end its line.
+
+        JSON: the fields without the closing brace; CSV: a comma, the cells and the line end.
+        """
+        row = record.as_dict(self.lang)
+        if self.form is OutputFormat.JSONL:
+            return _JSON({field: row[field] for field in _VERDICT_FIELDS})[1:-1]
+        values = ["" if row[field] is None else row[field] for field in _VERDICT_FIELDS]
+        return "," + _csv_line(values)
+
+    def _json_line(
+        self, bounce: Bounce, source: str | None, message: int | None, end: str
+    ) -> str | None:
+        """The JSON line ending in the verdict's `end`; None if a value is not text, int or null."""
+        # _JSON_STRING encodes a string as `_JSON` does and refuses anything
+        # else (TypeError); one list comprehension over the bounce's fields,
+        # fetched at once by `_bounce_values`, is the cheapest way to apply it.
+        try:
+            values = [
+                "null" if value is None else _JSON_STRING(value)
+                for value in _bounce_values(bounce)
+            ]
+        except TypeError:
+            return None
+        kept, encoded_source = self._source
+        if kept is not source:  # a worker's records come from one source: kept
+            encoded_source = _json_plain(source)
+            self._source = (source, encoded_source)
+        encoded_message = _json_plain(message)
+        if encoded_source is None or encoded_message is None:
+            return None
+        # The pieces of the line around the values are kept in a list with a
+        # gap for each value: filling the gaps and joining makes the line in
+        # one copy (cheaper than formatting a template).
+        pieces = _JSON_PIECES.copy()
+        pieces[1::2] = (encoded_source, encoded_message, *values, end)
+        return "".join(pieces)
+
+    def _csv_line(self, bounce: Bounce, source: str | None, message: int | None, end: str) -> str:
+        """The CSV row ending in the verdict's `end`."""
+        cells = ["" if value is None else value for value in _bounce_values(bounce)]
+        kept, source_cell = self._source
+        if kept is not source:  # as for JSON
+            if source is None:
+                source_cell = ""
+            elif source.__class__ is str and "," not in source and not _needs_quotes(source):
+                source_cell = source
+            else:
+                source_cell = None  # the writer decides
+            self._source = (source, source_cell)
+        if source_cell is not None and message.__class__ is int:
+            # Cells without a comma, quote or line break go out as they are, so
+            # then the row is the cells joined: no need for the csv writer.
+            try:
+                text = ",".join(cells)
+            except TypeError:  # not text: the writer turns it into text
+                text = '"'
+            if text.count(",") == len(cells) - 1 and not _needs_quotes(text):
+                return f"{source_cell},{message},{text}{end}"
+        return _csv_line([source, message, *cells])[: -len(_CSV_EOL)] + end
+
+
+_NO_SOURCE = object()
+"""The source `LineEncoder` has kept before its first record."""
+
+_KEPT_VERDICTS = 4096
+"""At most this many verdicts' encoded fields are kept by one encoder."""
+
+_VERDICT_FIELDS = RECORD_FIELDS[RECORD_FIELDS.index("kind") :]
+"""The fields at the end of a record that its verdict decides (see `LineEncoder`)."""
+
+_BOUNCE_FIELDS = RECORD_FIELDS[2 : RECORD_FIELDS.index("kind")]
+"""The fields between the record's place (source, message) and its verdict's: the bounce's own."""
+
+_bounce_values = operator.attrgetter(*_BOUNCE_FIELDS)
 
 
 def write_lines(lines: Iterable[str], encoder: LineEncoder, stream: TextIO) -> int:
@@ -163,10 +291,39 @@ def _json_template(keys: tuple[str, ...]) -> str:
     return "{" + fields + "}\n"
 
 
+def _json_plain(value: object) -> str | None:
+    """What `_JSON` writes for a string, an int or None; None for any other value."""
+    if value.__class__ is str:
+        return _JSON_STRING(value)
+    try:
+        return _json_scalar(value)
+    except _NotPlainError:
+        return None
+
+
+def _json_pieces() -> list[str]:
+    """A record's line as [text, gap, text, gap, ..., text]: a gap for each value of its
+    place and bounce, then one for the encoded verdict fields (`LineEncoder._end`).
+    """
+    keys = [_JSON_STRING(key) for key in RECORD_FIELDS[: RECORD_FIELDS.index("kind")]]
+    texts = ["{" + keys[0] + ": ", *(", " + key + ": " for key in keys[1:]), ", "]
+    pieces = [piece for text in texts for piece in (text, "")]
+    return [*pieces, "}\n"]
+
+
+_JSON_PIECES = _json_pieces()
+
+
 # One writer per process, reused: creating a csv.writer per row costs more
 # than the row itself.
 _CSV_BUFFER = io.StringIO()
-_CSV_WRITER = csv.writer(_CSV_BUFFER)
+_CSV_EOL = "\r\n"  # RFC 4180 (and the writer's default)
+_CSV_WRITER = csv.writer(_CSV_BUFFER, lineterminator=_CSV_EOL)
+
+
+def _needs_quotes(text: str) -> bool:
+    # What makes the csv writer quote a cell, besides a comma.
+    return '"' in text or "\r" in text or "\n" in text
 
 
 def _csv_line(values: Iterable[object]) -> str:

@@ -25,6 +25,10 @@ class Encode(Protocol):
         """The text for `record`, which came from message `message` of `source`."""
         ...
 
+    def line(self, bounce: Bounce, verdict: Verdict | None, source: str, message: int) -> str:
+        """The text for ``Record(bounce, verdict)``, without making the record."""
+        ...
+
 
 class Encoded(NamedTuple):
     """A record already turned into output text, with the place it came from."""
@@ -153,7 +157,7 @@ class Worker:
                     Encoded(
                         source,
                         number,
-                        encode(Record(b, table.classify(b) if table else None), source, number),
+                        encode.line(b, table.classify(b) if table else None, source, number),
                     )
                     for b in bounces
                 ]
@@ -173,7 +177,7 @@ class Worker:
         try:
             bounces = cls.parse(raw.data) or [Bounce(Kind.NOT_BOUNCE)]
             return (source, number), [
-                encode(Record(b, table.classify(b) if table else None), source, number)
+                encode.line(b, table.classify(b) if table else None, source, number)
                 for b in bounces
             ]
         except Exception as error:  # noqa: BLE001  (one bad message must not stop the run)
