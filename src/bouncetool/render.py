@@ -157,8 +157,7 @@ class LineEncoder:
         # fetched at once by `_bounce_values`, is the cheapest way to apply it.
         try:
             values = [
-                "null" if value is None else _JSON_STRING(value)
-                for value in _bounce_values(bounce)
+                "null" if value is None else _JSON_STRING(value) for value in _bounce_values(bounce)
             ]
         except TypeError:
             return None
