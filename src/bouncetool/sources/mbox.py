@@ -73,14 +73,17 @@ def split_mbox(chunks: Iterable[bytes | bytearray]) -> Iterator[bytes | None]:
             if len(buffer) - start <= limit:
                 continue  # the first line has not ended yet
             separator = b"\nFrom "  # a line this long is no From line: any style will do
-        find = _SEPARATOR_OR_ESCAPE[separator].search
+        find = _FROM_AFTER[separator].search
         resumed = scan
-        while (match := find(buffer, max(scan, start))) is not None:
-            found = match.start()
-            if match.end() - found != len(separator) or buffer[found] != separator[0]:
-                # An escaped "From " line, or (CR-only style) a "From " line after an LF,
-                # which the conversion to LF makes a line start: not a separator.
-                escaped = escaped or match.end() - found != len(separator)
+        # (A match is the "From " after the byte at `found`.)
+        while (match := find(buffer, max(scan, start) + 1)) is not None:
+            found = match.start() - 1
+            if buffer[found] != separator[0]:
+                # An escaped "From " line (or just ">From " within a line: then
+                # the escapes are looked for in vain), or (CR-only style) a
+                # "From " line after an LF, which the conversion to LF makes a
+                # line start: not a separator.
+                escaped = escaped or buffer[found] == _ESCAPE
                 scan = found + 1
                 continue
             too_large = too_large or found - start > limit
@@ -140,12 +143,15 @@ def _last_message(buffer: bytes | bytearray, start: int, separator: bytes) -> by
     return _message(buffer, start, end, separator, None)
 
 
-# A separator, or a line escaped by mboxrd / mboxo writers (">From ", ">>From "). In
-# a CR-only mbox both CR and LF end lines once converted, so either leads an escape.
-_SEPARATOR_OR_ESCAPE = {
-    b"\nFrom ": re.compile(rb"\n>*From "),
-    b"\rFrom ": re.compile(rb"[\r\n]>*From "),
+# A "From " after the end of a line (a separator) or after a ">" (a line
+# escaped by mboxrd / mboxo writers: ">From ", ">>From "). In a CR-only mbox
+# both CR and LF end lines once converted. The pattern starts at the "F" and
+# looks behind: `re` finds an "F" faster than a line end (there are fewer).
+_FROM_AFTER = {
+    b"\nFrom ": re.compile(rb"F(?<=[\n>]F)rom "),
+    b"\rFrom ": re.compile(rb"F(?<=[\r\n>]F)rom "),
 }
+_ESCAPE = ord(">")
 
 
 def message_or_problem(name: str, number: int, data: bytes | None) -> RawMessage | Problem:
