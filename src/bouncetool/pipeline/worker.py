@@ -108,28 +108,44 @@ class Worker:
         """
         if cls.encode is None:
             raise TypeError("run_batched needs an encoder (Worker.setup)")
+        if cls.parse is None:
+            cls.parse = default_parse()
+        # This loop runs once per message: what it calls is looked up once
+        # per task, and a message's lines go straight into the batch (taken
+        # out again if the message fails half way).
+        parse, line, table = cls.parse, cls.encode.line, cls.table
         out: list[Batch | Problem] = []
         texts: list[str] = []
         messages = 0
         first: tuple[str | None, int | None] = (None, None)
-        last = first
+        last_source: str | None = None
+        last_number: int | None = None
         for item in _items(task):
-            done = cls._lines(item) if isinstance(item, RawMessage) else item
-            if isinstance(done, Problem):
-                if texts:
-                    out.append(_batch(texts, messages, first, last))
-                    texts, messages = [], 0
-                out.append(done)
-                continue
-            place, lines = done
-            if not texts or place != last:
-                messages += 1
-            if not texts:
-                first = place
-            texts.extend(lines)
-            last = place
+            if isinstance(item, Problem):
+                problem = item
+            else:
+                source, number, done = item.source, item.number, len(texts)
+                try:
+                    for bounce in parse(item.data) or [Bounce(Kind.NOT_BOUNCE)]:
+                        verdict = table.classify(bounce) if table else None
+                        texts.append(line(bounce, verdict, source, number))
+                except Exception as error:  # noqa: BLE001  (one bad message must not stop the run)
+                    del texts[done:]
+                    # The bytes travel with the problem (failures only) so they can be kept aside.
+                    problem = Problem(source, number, _describe(error), item.data)
+                else:
+                    if not done or number != last_number or source != last_source:
+                        messages += 1
+                    if not done:
+                        first = (source, number)
+                    last_source, last_number = source, number
+                    continue
+            if texts:
+                out.append(_batch(texts, messages, first, (last_source, last_number)))
+                texts, messages = [], 0
+            out.append(problem)
         if texts:
-            out.append(_batch(texts, messages, first, last))
+            out.append(_batch(texts, messages, first, (last_source, last_number)))
         return out
 
     @classmethod
@@ -166,22 +182,6 @@ class Worker:
         except Exception as error:  # noqa: BLE001  (one bad message must not stop the run)
             # The bytes travel with the problem (failures only) so they can be kept aside.
             return [Problem(source, number, _describe(error), raw.data)]
-
-    @classmethod
-    def _lines(cls, raw: RawMessage) -> tuple[tuple[str | None, int | None], list[str]] | Problem:
-        # The place and the encoded lines of one message's records (`_results` unwrapped).
-        if cls.parse is None:
-            cls.parse = default_parse()
-        source, number, table, encode = raw.source, raw.number, cls.table, cls.encode
-        assert encode is not None  # noqa: S101  (run_batched checked)
-        try:
-            bounces = cls.parse(raw.data) or [Bounce(Kind.NOT_BOUNCE)]
-            return (source, number), [
-                encode.line(b, table.classify(b) if table else None, source, number)
-                for b in bounces
-            ]
-        except Exception as error:  # noqa: BLE001  (one bad message must not stop the run)
-            return Problem(source, number, _describe(error), raw.data)  # bytes: see `_results`
 
 
 def _batch(
