@@ -261,11 +261,20 @@ class TestLineEncoderSameAsStandardModules:
                 assert placed == reference_line(record, form, lang, place=True)
 
     @pytest.mark.parametrize("form", [OutputFormat.JSONL, OutputFormat.CSV])
-    def test_line_without_record(self, form: OutputFormat) -> None:
+    def test_line_without_record_and_in_utf8(self, form: OutputFormat) -> None:
         encoder = LineEncoder(form, Lang.CS)
         for record in odd_records():
             line = encoder.line(record.bounce, record.verdict, "in.mbox", 4)
             assert line == encoder(record, "in.mbox", 4)
+            pieces: list[bytes] = [b"before"]
+            try:
+                expected = line.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate cannot be UTF-8 either way
+                with pytest.raises(UnicodeEncodeError):
+                    encoder.add_utf8(pieces, record.bounce, record.verdict, "in.mbox", 4)
+                continue
+            encoder.add_utf8(pieces, record.bounce, record.verdict, "in.mbox", 4)
+            assert b"".join(pieces) == b"before" + expected
 
 
 class TestLineEncoderKeepsVerdicts:

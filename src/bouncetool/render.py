@@ -76,8 +76,8 @@ class LineEncoder:
         # The encoded verdict fields: by verdict (its id, with the verdict
         # itself so that the id cannot be reused while kept), and for records
         # without a verdict by the bounce's kind.
-        self._verdict_ends: dict[int, tuple[Verdict, str]] = {}
-        self._bare_ends: dict[object, str] = {}
+        self._verdict_ends: dict[int, tuple[Verdict, tuple[str, bytes | None]]] = {}
+        self._bare_ends: dict[object, tuple[str, bytes | None]] = {}
         self._source: tuple[object, str | None] = (_NO_SOURCE, None)
 
     def __reduce__(self) -> tuple[type[LineEncoder], tuple[OutputFormat, Lang]]:
@@ -106,23 +106,57 @@ class LineEncoder:
         """The line for the record of `bounce` and `verdict`, from message `message` of `source`.
 
         The same as ``self(Record(bounce, verdict), source, message)`` without
-        making the record (workers call this for every bounce).
+        making the record.
         """
-        end = self._end(bounce, verdict)
-        if self.form is OutputFormat.JSONL:
-            line = self._json_line(bounce, source, message, end)
-        else:
-            line = self._csv_line(bounce, source, message, end)
-        if line is None:  # a value outside the output contract: the general way
-            row = Record(bounce, verdict).as_dict(self.lang)
-            row["source"], row["message"] = source, message
-            if self.form is OutputFormat.JSONL:
-                return _json_line(row)
-            return _csv_line(["" if row[field] is None else row[field] for field in RECORD_FIELDS])
-        return line
+        head = self._head(bounce, source, message)
+        if head is None:
+            return self._general_line(bounce, verdict, source, message)
+        return head + self._end(bounce, verdict)[0]
 
-    def _end(self, bounce: Bounce, verdict: Verdict | None) -> str:
-        """The encoded verdict fields (`_VERDICT_FIELDS`) of the record, kept per verdict."""
+    def add_utf8(
+        self,
+        out: list[bytes],
+        bounce: Bounce,
+        verdict: Verdict | None,
+        source: str | None,
+        message: int | None,
+    ) -> None:
+        """Append `line` (same arguments) to `out` in UTF-8, as one or more pieces.
+
+        Workers call this for every bounce and join the pieces of many lines
+        at once. The verdict's end of the line is kept already encoded, so only
+        the bounce's part is encoded each time (an ASCII copy, mostly: the
+        explanations, in Czech, are where the other characters are).
+        """
+        head = self._head(bounce, source, message)
+        if head is None:
+            out.append(self._general_line(bounce, verdict, source, message).encode("utf-8"))
+        else:
+            out.append(head.encode("utf-8"))
+            text, utf8 = self._end(bounce, verdict)
+            out.append(text.encode("utf-8") if utf8 is None else utf8)  # (the first raises)
+
+    def _general_line(
+        self, bounce: Bounce, verdict: Verdict | None, source: str | None, message: int | None
+    ) -> str:
+        """The line made the general way (for values outside the output contract)."""
+        row = Record(bounce, verdict).as_dict(self.lang)
+        row["source"], row["message"] = source, message
+        if self.form is OutputFormat.JSONL:
+            return _json_line(row)
+        return _csv_line(["" if row[field] is None else row[field] for field in RECORD_FIELDS])
+
+    def _head(self, bounce: Bounce, source: str | None, message: int | None) -> str | None:
+        """The line up to the verdict's fields; None if a value is not text, an int or null."""
+        if self.form is OutputFormat.JSONL:
+            return self._json_head(bounce, source, message)
+        return self._csv_head(bounce, source, message)
+
+    def _end(self, bounce: Bounce, verdict: Verdict | None) -> tuple[str, bytes | None]:
+        """The rest of the line, the verdict's fields (`_VERDICT_FIELDS`), as text and UTF-8.
+
+        Kept per verdict.
+        """
         if verdict is None:
             end = self._bare_ends.get(bounce.kind)
             if end is None:
@@ -137,21 +171,25 @@ class LineEncoder:
         self._verdict_ends[id(verdict)] = (verdict, end)
         return end
 
-    def _encode_end(self, record: Record) -> str:
-        """The verdict fields of `record` as they end its line.
+    def _encode_end(self, record: Record) -> tuple[str, bytes | None]:
+        """The verdict fields of `record` as they end its line, as text and UTF-8.
 
-        JSON: the fields without the closing brace; CSV: a comma, the cells and the line end.
+        JSON: the fields, the closing brace and the line end; CSV: a comma, the
+        cells and the line end.
         """
         row = record.as_dict(self.lang)
         if self.form is OutputFormat.JSONL:
-            return _JSON({field: row[field] for field in _VERDICT_FIELDS})[1:-1]
-        values = ["" if row[field] is None else row[field] for field in _VERDICT_FIELDS]
-        return "," + _csv_line(values)
+            end = _JSON({field: row[field] for field in _VERDICT_FIELDS})[1:] + "\n"
+        else:
+            end = "," + _csv_line(
+                ["" if row[field] is None else row[field] for field in _VERDICT_FIELDS]
+            )
+        try:
+            return end, end.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: only the text line can hold it
+            return end, None
 
-    def _json_line(
-        self, bounce: Bounce, source: str | None, message: int | None, end: str
-    ) -> str | None:
-        """The JSON line ending in the verdict's `end`; None if a value is not text, int or null."""
+    def _json_head(self, bounce: Bounce, source: str | None, message: int | None) -> str | None:
         # _JSON_STRING encodes a string as `_JSON` does and refuses anything
         # else (TypeError); one list comprehension over the bounce's fields,
         # fetched at once by `_bounce_values`, is the cheapest way to apply it.
@@ -171,12 +209,11 @@ class LineEncoder:
         # The pieces of the line around the values are kept in a list with a
         # gap for each value: filling the gaps and joining makes the line in
         # one copy (cheaper than formatting a template).
-        pieces = _JSON_PIECES.copy()
-        pieces[1::2] = (encoded_source, encoded_message, *values, end)
+        pieces = _JSON_HEAD.copy()
+        pieces[1::2] = (encoded_source, encoded_message, *values)
         return "".join(pieces)
 
-    def _csv_line(self, bounce: Bounce, source: str | None, message: int | None, end: str) -> str:
-        """The CSV row ending in the verdict's `end`."""
+    def _csv_head(self, bounce: Bounce, source: str | None, message: int | None) -> str:
         cells = ["" if value is None else value for value in _bounce_values(bounce)]
         kept, source_cell = self._source
         if kept is not source:  # as for JSON
@@ -195,8 +232,8 @@ class LineEncoder:
             except TypeError:  # not text: the writer turns it into text
                 text = '"'
             if text.count(",") == len(cells) - 1 and not _needs_quotes(text):
-                return f"{source_cell},{message},{text}{end}"
-        return _csv_line([source, message, *cells])[: -len(_CSV_EOL)] + end
+                return f"{source_cell},{message},{text}"
+        return _csv_line([source, message, *cells])[: -len(_CSV_EOL)]
 
 
 _NO_SOURCE = object()
@@ -300,17 +337,17 @@ def _json_plain(value: object) -> str | None:
         return None
 
 
-def _json_pieces() -> list[str]:
-    """A record's line as [text, gap, text, gap, ..., text]: a gap for each value of its
-    place and bounce, then one for the encoded verdict fields (`LineEncoder._end`).
+def _json_head_pieces() -> list[str]:
+    """A record's line up to its verdict's fields as [text, gap, text, gap, ..., text]:
+    a gap for each value of its place and bounce.
     """
     keys = [_JSON_STRING(key) for key in RECORD_FIELDS[: RECORD_FIELDS.index("kind")]]
-    texts = ["{" + keys[0] + ": ", *(", " + key + ": " for key in keys[1:]), ", "]
+    texts = ["{" + keys[0] + ": ", *(", " + key + ": " for key in keys[1:])]
     pieces = [piece for text in texts for piece in (text, "")]
-    return [*pieces, "}\n"]
+    return [*pieces, ", "]
 
 
-_JSON_PIECES = _json_pieces()
+_JSON_HEAD = _json_head_pieces()
 
 
 # One writer per process, reused: creating a csv.writer per row costs more

@@ -29,6 +29,12 @@ class Encode(Protocol):
         """The text for ``Record(bounce, verdict)``, without making the record."""
         ...
 
+    def add_utf8(
+        self, out: list[bytes], bounce: Bounce, verdict: Verdict | None, source: str, message: int
+    ) -> None:
+        """Append that text to `out` in UTF-8 (in one or more pieces)."""
+        ...
+
 
 class Encoded(NamedTuple):
     """A record already turned into output text, with the place it came from."""
@@ -111,12 +117,12 @@ class Worker:
         if cls.parse is None:
             cls.parse = default_parse()
         # This loop runs once per message: what it calls is looked up once
-        # per task, and a message's lines go straight into the batch (taken
-        # out again if the message fails half way).
-        parse, line, table = cls.parse, cls.encode.line, cls.table
+        # per task, and a message's lines go straight into the batch, as UTF-8
+        # pieces (taken out again if the message fails half way).
+        parse, add, table = cls.parse, cls.encode.add_utf8, cls.table
         out: list[Batch | Problem] = []
-        texts: list[str] = []
-        messages = 0
+        pieces: list[bytes] = []
+        records = messages = 0
         first: tuple[str | None, int | None] = (None, None)
         last_source: str | None = None
         last_number: int | None = None
@@ -124,28 +130,30 @@ class Worker:
             if isinstance(item, Problem):
                 problem = item
             else:
-                source, number, done = item.source, item.number, len(texts)
+                source, number, done = item.source, item.number, len(pieces)
                 try:
-                    for bounce in parse(item.data) or [Bounce(Kind.NOT_BOUNCE)]:
+                    bounces = parse(item.data) or [Bounce(Kind.NOT_BOUNCE)]
+                    for bounce in bounces:
                         verdict = table.classify(bounce) if table else None
-                        texts.append(line(bounce, verdict, source, number))
+                        add(pieces, bounce, verdict, source, number)
                 except Exception as error:  # noqa: BLE001  (one bad message must not stop the run)
-                    del texts[done:]
+                    del pieces[done:]
                     # The bytes travel with the problem (failures only) so they can be kept aside.
                     problem = Problem(source, number, _describe(error), item.data)
                 else:
-                    if not done or number != last_number or source != last_source:
+                    if not records or number != last_number or source != last_source:
                         messages += 1
-                    if not done:
+                    if not records:
                         first = (source, number)
+                    records += len(bounces)
                     last_source, last_number = source, number
                     continue
-            if texts:
-                out.append(_batch(texts, messages, first, (last_source, last_number)))
-                texts, messages = [], 0
+            if records:
+                out.append(_batch(pieces, records, messages, first, (last_source, last_number)))
+                pieces, records, messages = [], 0, 0
             out.append(problem)
-        if texts:
-            out.append(_batch(texts, messages, first, (last_source, last_number)))
+        if records:
+            out.append(_batch(pieces, records, messages, first, (last_source, last_number)))
         return out
 
     @classmethod
@@ -185,12 +193,13 @@ class Worker:
 
 
 def _batch(
-    texts: list[str],
+    pieces: list[bytes],
+    records: int,
     messages: int,
     first: tuple[str | None, int | None],
     last: tuple[str | None, int | None],
 ) -> Batch:
-    return Batch("".join(texts).encode("utf-8"), len(texts), messages, first, last)
+    return Batch(b"".join(pieces), records, messages, first, last)
 
 
 def _items(task: Task) -> Iterable[RawMessage | Problem]:
