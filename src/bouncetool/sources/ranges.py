@@ -146,7 +146,7 @@ split where it lies: no chunk is copied to be split, and no fresh memory
 message makes, is read in chunks as any mbox is.
 """
 
-_spare_buffers: list[bytearray] = []  # read buffers of finished ranges, for the next
+_spare_buffers: list[bytearray] = []  # the read buffer of a finished range, for the next
 
 
 def iter_range(path: str, part: MboxRange) -> Iterator[RawMessage | Problem]:
@@ -168,9 +168,10 @@ def iter_range(path: str, part: MboxRange) -> Iterator[RawMessage | Problem]:
                 yield message_or_problem(path, number, data)
     except OSError as error:
         yield Problem(path, number + 1, f"cannot read file: {error.strerror or error}")
-    if buffer is not None:
+    if buffer is not None and not _spare_buffers:
         # Split to the end: nothing refers to the buffer any more. (A range
-        # left half read keeps its buffer; the next one takes a new one.)
+        # left half read keeps its buffer; the next one takes a new one.) One
+        # spare is enough: ranges read side by side are rare.
         _spare_buffers.append(buffer)
 
 
