@@ -7,6 +7,7 @@ reads RFC 3464 ``Final-Recipient`` fields) so the pipeline is tested on its own.
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import re
 import subprocess
@@ -14,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from bouncetool.model import Blame, Bounce, Kind, Lang, Problem, Record, Verdict
+from bouncetool.model import Blame, Bounce, Kind, Lang, Problem, RawMessage, Record, Verdict
 from bouncetool.pipeline import Batch, Encoded, iter_batches, iter_encoded, iter_records
+from bouncetool.pipeline.tasks import MessagesTask
+from bouncetool.pipeline.worker import Worker
 from bouncetool.render import LineEncoder, OutputFormat
 from tests.support import run_python
 
@@ -347,3 +350,54 @@ class TestExtractorBeforeWorkers:
         done = run_python(script)
         assert done.returncode == 0, done.stderr
         assert done.stdout.strip() == "True"
+
+
+class FussyTable(StatusTable):
+    """StatusTable, except that it fails on any recipient at bad.example."""
+
+    def classify(self, bounce: Bounce) -> Verdict:
+        """The verdict for `bounce`; a RuntimeError for bad.example."""
+        if (bounce.recipient or "").endswith("@bad.example"):
+            raise RuntimeError("cannot classify this one")
+        return super().classify(bounce)
+
+
+class TestBatchedWorker:
+    """A message that fails half way leaves no line in the batch: a problem takes its place."""
+
+    def test_failure_after_a_first_record(self) -> None:
+        def parse(data: bytes) -> list[Bounce]:
+            return [Bounce(Kind.HARD, recipient=r, status="5.1.1") for r in data.decode().split()]
+
+        items = tuple(
+            RawMessage("in.mbox", number, text.encode())
+            for number, text in enumerate(
+                ["a@x.example", "b@x.example c@bad.example", "d@x.example e@x.example"], 1
+            )
+        )
+        encoder = LineEncoder(OutputFormat.JSONL, Lang.EN)
+        Worker.setup(parse, FussyTable(), encoder)
+        try:
+            first, problem, last = Worker.run_batched(MessagesTask(items, 0))
+        finally:
+            Worker.setup(None, None, None)
+        assert isinstance(first, Batch) and isinstance(last, Batch)
+        assert [line["recipient"] for line in map(json.loads, first.text.splitlines())] == [
+            "a@x.example"
+        ]
+        assert (first.records, first.messages, first.first, first.last) == (
+            1,
+            1,
+            ("in.mbox", 1),
+            ("in.mbox", 1),
+        )
+        assert problem == Problem(
+            "in.mbox", 2, "cannot parse: RuntimeError: cannot classify this one"
+        )
+        assert isinstance(problem, Problem) and problem.data == b"b@x.example c@bad.example"
+        assert (last.records, last.messages, last.first, last.last) == (
+            2,
+            1,
+            ("in.mbox", 3),
+            ("in.mbox", 3),
+        )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
+import pickle
 from pathlib import Path
 
 import pytest
@@ -198,3 +200,97 @@ class TestWriteData:
         write_data((line.encode("utf-8") for line in self.LINES), encoder, stream)
         stream.flush()
         assert raw.getvalue() == "".join(self.LINES).encode("cp1250")
+
+
+ODD_TEXTS = [
+    'quote " and \\ back',
+    "comma, then more",
+    "line\nend\r\nand\rcr\ttab\x00\x1f\x7f",
+    "é ř 😀 \u2028 \ud800",
+    "%s %d %% {}",
+    "",
+    " spaced ",
+]
+
+
+class _Text(str):
+    """A str subclass (the encoders must treat it as its text)."""
+
+    __slots__ = ()
+
+
+def odd_records() -> list[Record]:
+    """Records with every kind of awkward value the contract allows, and some it does not."""
+    records = [CLASSIFIED, BARE, Record(Bounce(Kind.NOT_BOUNCE)), Record(Bounce(Kind.COMPLAINT))]
+    for text in ODD_TEXTS:
+        records.append(Record(Bounce(Kind.HARD, recipient=text, diagnostic=text), VERDICT))
+        odd_verdict = dataclasses.replace(VERDICT, matched=text, explanation_cs=text, rule=text)
+        records.append(Record(Bounce(Kind.SOFT, date=text, campaign=text), odd_verdict))
+        records.append(Record(Bounce(Kind.HARD, source=text, message=3), odd_verdict))
+    records.append(Record(Bounce(Kind.HARD, recipient=_Text('a,"b"'), source=_Text("x")), VERDICT))
+    # Outside the contract (mypy would refuse them): the encoders still write what
+    # the general encoders write.
+    records.append(Record(Bounce(Kind.HARD, recipient=5, message=True), VERDICT))  # type: ignore[arg-type]
+    records.append(Record(Bounce(Kind.HARD, status=1.5, source=7), VERDICT))  # type: ignore[arg-type]
+    return records
+
+
+def reference_line(record: Record, form: OutputFormat, lang: Lang, place: bool) -> str:
+    """The line as the standard json and csv modules write the record's row."""
+    row = record.as_dict(lang)
+    if place:
+        row["source"], row["message"] = 'elsewhere, "quoted"', 77
+    if form is OutputFormat.JSONL:
+        return json.JSONEncoder(ensure_ascii=False).encode(row) + "\n"
+    out = io.StringIO()
+    csv.writer(out).writerow(["" if row[field] is None else row[field] for field in RECORD_FIELDS])
+    return out.getvalue()
+
+
+class TestLineEncoderSameAsStandardModules:
+    """Every line is exactly what json / csv write for the record's row, whatever the values."""
+
+    @pytest.mark.parametrize("lang", list(Lang))
+    @pytest.mark.parametrize("form", [OutputFormat.JSONL, OutputFormat.CSV])
+    def test_odd_values(self, form: OutputFormat, lang: Lang) -> None:
+        encoder = LineEncoder(form, lang)
+        for _ in range(2):  # the second time with the verdicts' fields kept
+            for record in odd_records():
+                assert encoder(record) == reference_line(record, form, lang, place=False)
+                placed = encoder(record, 'elsewhere, "quoted"', 77)
+                assert placed == reference_line(record, form, lang, place=True)
+
+    @pytest.mark.parametrize("form", [OutputFormat.JSONL, OutputFormat.CSV])
+    def test_line_without_record_and_in_utf8(self, form: OutputFormat) -> None:
+        encoder = LineEncoder(form, Lang.CS)
+        for record in odd_records():
+            line = encoder.line(record.bounce, record.verdict, "in.mbox", 4)
+            assert line == encoder(record, "in.mbox", 4)
+            pieces: list[bytes] = [b"before"]
+            try:
+                expected = line.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate cannot be UTF-8 either way
+                with pytest.raises(UnicodeEncodeError):
+                    encoder.add_utf8(pieces, record.bounce, record.verdict, "in.mbox", 4)
+                continue
+            encoder.add_utf8(pieces, record.bounce, record.verdict, "in.mbox", 4)
+            assert b"".join(pieces) == b"before" + expected
+
+
+class TestLineEncoderKeepsVerdicts:
+    """A verdict's fields are encoded once and kept; keeping never mixes up verdicts."""
+
+    def test_equal_looking_verdicts_stay_apart(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr("bouncetool.render._KEPT_VERDICTS", 2)
+        encoder = LineEncoder(OutputFormat.JSONL, Lang.EN)
+        bounce = Bounce(Kind.HARD, recipient="a@b.example")
+        for rule in ("one", "two", "three", "one", "four"):
+            verdict = dataclasses.replace(VERDICT, rule=rule)
+            assert json.loads(encoder(Record(bounce, verdict)))["rule"] == rule
+
+    def test_pickled_encoder_starts_empty(self) -> None:
+        encoder = LineEncoder(OutputFormat.CSV, Lang.CS)
+        line = encoder(CLASSIFIED)
+        copy = pickle.loads(pickle.dumps(encoder))  # noqa: S301  (bytes made just above)
+        assert copy._verdict_ends == {}
+        assert (copy.form, copy.lang, copy(CLASSIFIED)) == (OutputFormat.CSV, Lang.CS, line)

@@ -119,6 +119,20 @@ class TestLineEndings:
         assert list(split_mbox(chunks)) == safe
 
 
+class TestChunksUntouched:
+    """Splitting only reads the chunks: a bytearray chunk is left as it came."""
+
+    @pytest.mark.parametrize("cut", [1, 7, 10**6])
+    def test_bytearray_chunks(self, cut: int) -> None:
+        whole = b"\n\n" + mbox_of([message(1), message(2) + b">From x\n", message(3)])
+        chunks = [bytearray(whole[i : i + cut]) for i in range(0, len(whole), cut)]
+        copies = [bytes(chunk) for chunk in chunks]
+        got = list(split_mbox(chunks))
+        assert got == [message(1), message(2) + b"From x\n", message(3)]
+        assert all(isinstance(data, bytes) for data in got)
+        assert [bytes(chunk) for chunk in chunks] == copies
+
+
 class TestEscapesAcrossChunks:
     """Escaped From lines are restored in every line-ending style, wherever the chunks are cut."""
 
@@ -375,6 +389,48 @@ class TestRanges:
         assert len(parts) > 5
         pieces = [item for part in parts for item in iter_range(str(path), part)]
         assert pieces == read(path)
+
+    @pytest.mark.parametrize("whole", [0, 1 << 30])
+    def test_read_whole_or_in_chunks_alike(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, whole: int
+    ) -> None:
+        # Ranges up to WHOLE_RANGE_BYTES are read in one go into a reused buffer,
+        # larger ones in chunks (here 700 bytes: messages straddle them).
+        path = tmp_path / "cut.mbox"
+        bodies = [
+            message(n) + b">From x\n" * (n % 3) + b"y" * (n * 37 % 900) + b"\n"
+            for n in range(1, 40)
+        ]
+        path.write_bytes(mbox_of(bodies))
+        monkeypatch.setattr(ranges_module, "WHOLE_RANGE_BYTES", whole)
+        monkeypatch.setattr(ranges_module, "CHUNK_SIZE", 700)
+        cut = mbox_ranges(str(path), 3000)
+        assert cut is not None
+        parts = list(cut)
+        pieces = [item for part in parts for item in iter_range(str(path), part)]
+        assert pieces == read(path)
+
+    def test_ranges_read_side_by_side(self, tmp_path: Path) -> None:
+        # Each range has a buffer of its own while it is read, even when the
+        # next one starts before it is done (or it is never finished).
+        path = tmp_path / "cut.mbox"
+        path.write_bytes(
+            mbox_of([message(n) + b"y" * (n * 53 % 700) + b"\n" for n in range(1, 60)])
+        )
+        cut = mbox_ranges(str(path), 2000)
+        assert cut is not None
+        parts = list(cut)
+        expected = [list(iter_range(str(path), part)) for part in parts]
+        abandoned = iter_range(str(path), parts[-1])
+        next(abandoned)
+        readers = [iter_range(str(path), part) for part in parts]
+        got: list[list[RawMessage | Problem]] = [[] for _ in parts]
+        for items in itertools.zip_longest(*readers):
+            for index, item in enumerate(items):
+                if item is not None:
+                    got[index].append(item)
+        assert got == expected
+        assert len(parts) > 5
 
     def test_last_ranges_are_smaller(self, tmp_path: Path) -> None:
         # Processes that parse ranges side by side then run out of work together.

@@ -25,6 +25,16 @@ class Encode(Protocol):
         """The text for `record`, which came from message `message` of `source`."""
         ...
 
+    def line(self, bounce: Bounce, verdict: Verdict | None, source: str, message: int) -> str:
+        """The text for ``Record(bounce, verdict)``, without making the record."""
+        ...
+
+    def add_utf8(
+        self, out: list[bytes], bounce: Bounce, verdict: Verdict | None, source: str, message: int
+    ) -> None:
+        """Append that text to `out` in UTF-8 (in one or more pieces)."""
+        ...
+
 
 class Encoded(NamedTuple):
     """A record already turned into output text, with the place it came from."""
@@ -104,28 +114,46 @@ class Worker:
         """
         if cls.encode is None:
             raise TypeError("run_batched needs an encoder (Worker.setup)")
+        if cls.parse is None:
+            cls.parse = default_parse()
+        # This loop runs once per message: what it calls is looked up once
+        # per task, and a message's lines go straight into the batch, as UTF-8
+        # pieces (taken out again if the message fails half way).
+        parse, add, table = cls.parse, cls.encode.add_utf8, cls.table
         out: list[Batch | Problem] = []
-        texts: list[str] = []
-        messages = 0
+        pieces: list[bytes] = []
+        records = messages = 0
         first: tuple[str | None, int | None] = (None, None)
-        last = first
+        last_source: str | None = None
+        last_number: int | None = None
         for item in _items(task):
-            done = cls._lines(item) if isinstance(item, RawMessage) else item
-            if isinstance(done, Problem):
-                if texts:
-                    out.append(_batch(texts, messages, first, last))
-                    texts, messages = [], 0
-                out.append(done)
-                continue
-            place, lines = done
-            if not texts or place != last:
-                messages += 1
-            if not texts:
-                first = place
-            texts.extend(lines)
-            last = place
-        if texts:
-            out.append(_batch(texts, messages, first, last))
+            if isinstance(item, Problem):
+                problem = item
+            else:
+                source, number, done = item.source, item.number, len(pieces)
+                try:
+                    bounces = parse(item.data) or [Bounce(Kind.NOT_BOUNCE)]
+                    for bounce in bounces:
+                        verdict = table.classify(bounce) if table else None
+                        add(pieces, bounce, verdict, source, number)
+                except Exception as error:  # noqa: BLE001  (one bad message must not stop the run)
+                    del pieces[done:]
+                    # The bytes travel with the problem (failures only) so they can be kept aside.
+                    problem = Problem(source, number, _describe(error), item.data)
+                else:
+                    if not records or number != last_number or source != last_source:
+                        messages += 1
+                    if not records:
+                        first = (source, number)
+                    records += len(bounces)
+                    last_source, last_number = source, number
+                    continue
+            if records:
+                out.append(_batch(pieces, records, messages, first, (last_source, last_number)))
+                pieces, records, messages = [], 0, 0
+            out.append(problem)
+        if records:
+            out.append(_batch(pieces, records, messages, first, (last_source, last_number)))
         return out
 
     @classmethod
@@ -153,7 +181,7 @@ class Worker:
                     Encoded(
                         source,
                         number,
-                        encode(Record(b, table.classify(b) if table else None), source, number),
+                        encode.line(b, table.classify(b) if table else None, source, number),
                     )
                     for b in bounces
                 ]
@@ -163,30 +191,15 @@ class Worker:
             # The bytes travel with the problem (failures only) so they can be kept aside.
             return [Problem(source, number, _describe(error), raw.data)]
 
-    @classmethod
-    def _lines(cls, raw: RawMessage) -> tuple[tuple[str | None, int | None], list[str]] | Problem:
-        # The place and the encoded lines of one message's records (`_results` unwrapped).
-        if cls.parse is None:
-            cls.parse = default_parse()
-        source, number, table, encode = raw.source, raw.number, cls.table, cls.encode
-        assert encode is not None  # noqa: S101  (run_batched checked)
-        try:
-            bounces = cls.parse(raw.data) or [Bounce(Kind.NOT_BOUNCE)]
-            return (source, number), [
-                encode(Record(b, table.classify(b) if table else None), source, number)
-                for b in bounces
-            ]
-        except Exception as error:  # noqa: BLE001  (one bad message must not stop the run)
-            return Problem(source, number, _describe(error), raw.data)  # bytes: see `_results`
-
 
 def _batch(
-    texts: list[str],
+    pieces: list[bytes],
+    records: int,
     messages: int,
     first: tuple[str | None, int | None],
     last: tuple[str | None, int | None],
 ) -> Batch:
-    return Batch("".join(texts).encode("utf-8"), len(texts), messages, first, last)
+    return Batch(b"".join(pieces), records, messages, first, last)
 
 
 def _items(task: Task) -> Iterable[RawMessage | Problem]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from io import BufferedReader
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
@@ -137,17 +137,54 @@ def _shifted_counter(separator: bytes) -> Callable[[bytes | bytearray, int, int]
     return re.compile(head + b"(?<=" + first + head + b")" + tail).findall
 
 
+WHOLE_RANGE_BYTES = 4 << 20
+"""A range no larger than this (the usual ones are ``TASK_BYTES``, 2 MB) is read in one go.
+
+It is read into a buffer that the process keeps for the next range, and
+split where it lies: no chunk is copied to be split, and no fresh memory
+(page faults) is taken for each range. A larger range, which only a huge
+message makes, is read in chunks as any mbox is.
+"""
+
+_spare_buffers: list[bytearray] = []  # the read buffer of a finished range, for the next
+
+
 def iter_range(path: str, part: MboxRange) -> Iterator[RawMessage | Problem]:
     """The messages in the range `part` of the mbox `path`, numbered from `part.first`."""
     number = part.first - 1
+    length = part.end - part.start
+    buffer = None
     try:
         with Path(path).open("rb") as stream:
             stream.seek(part.start)
-            for data in split_mbox(_chunks(stream, part.end - part.start)):
+            chunks: Iterable[bytes | bytearray]
+            if length <= WHOLE_RANGE_BYTES:
+                buffer = _spare_buffers.pop() if _spare_buffers else bytearray()
+                chunks = (_read_into(buffer, stream, length),)
+            else:
+                chunks = _chunks(stream, length)
+            for data in split_mbox(chunks):
                 number += 1
                 yield message_or_problem(path, number, data)
     except OSError as error:
         yield Problem(path, number + 1, f"cannot read file: {error.strerror or error}")
+    if buffer is not None and not _spare_buffers:
+        # Split to the end: nothing refers to the buffer any more. (A range
+        # left half read keeps its buffer; the next one takes a new one.) One
+        # spare is enough: ranges read side by side are rare.
+        _spare_buffers.append(buffer)
+
+
+def _read_into(buffer: bytearray, stream: BufferedReader, length: int) -> bytearray:
+    """`buffer` resized to and filled with the next `length` bytes of `stream` (fewer at EOF)."""
+    if len(buffer) < length:
+        buffer.extend(bytes(length - len(buffer)))
+    got = 0
+    with memoryview(buffer) as view:
+        while got < length and (count := stream.readinto(view[got:length])):
+            got += count
+    del buffer[got:]
+    return buffer
 
 
 def _chunks(stream: BinaryIO, length: int) -> Iterator[bytes]:
