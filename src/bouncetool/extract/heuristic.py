@@ -19,9 +19,11 @@ as recipients.
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 
 from bouncetool.extract.layout import (
     PARAGRAPH_BREAK,
+    OwnAddresses,
     add_folded_twin,
     has_code,
     mark_delays,
@@ -136,8 +138,8 @@ def extract(mail: Mail) -> list[Found] | None:
     if not looks_like_bounce(mail):
         return None
     region = report_region(mail)
-    excluded = set(mail.own_addresses)
-    found = read_anchors(region, ANCHORS, exclude=mail.own_addresses) or []
+    excluded = OwnAddresses(mail)
+    found = read_anchors(region, ANCHORS, exclude=excluded) or []
     anchored = [f for f in found if _keep(f.recipient, excluded)]
     failed = find_addresses(mail.header("x-failed-recipients"))
     if failed:
@@ -153,7 +155,7 @@ def extract(mail: Mail) -> list[Found] | None:
     return _from_original_to(mail, region, excluded)
 
 
-def _keep(address: str | None, excluded: set[str]) -> bool:
+def _keep(address: str | None, excluded: Container[str]) -> bool:
     if not address:
         return False
     lower = address.lower()
@@ -161,7 +163,7 @@ def _keep(address: str | None, excluded: set[str]) -> bool:
     return lower not in excluded and local not in ("mailer-daemon", "postmaster", "root")
 
 
-def _from_original_to(mail: Mail, region: str, excluded: set[str]) -> list[Found] | None:
+def _from_original_to(mail: Mail, region: str, excluded: Container[str]) -> list[Found] | None:
     original = mail.original_headers()
     to = (original.get("to") or "") if original else _quoted_to(mail.body)
     addresses = [a for a in find_addresses(to) if _keep(a, excluded)]

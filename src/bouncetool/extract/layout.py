@@ -12,6 +12,7 @@ recipient's diagnostic from the paragraphs after its anchor.
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 from dataclasses import dataclass
 
 from bouncetool.extract.mail import TOP_WINDOW, Found, Mail
@@ -184,8 +185,34 @@ def read_layout(mail: Mail, layout: Layout) -> list[Found] | None:
     else:
         return None
     region = report_region(mail, layout)
-    found = read_anchors(region, layout.anchors, layout.max_paragraphs, mail.own_addresses)
+    found = read_anchors(region, layout.anchors, layout.max_paragraphs, OwnAddresses(mail))
     return mark_delays(mail, found)
+
+
+class OwnAddresses:
+    """`Mail.own_addresses` as a container, worked out only for an address that may be one.
+
+    Finding every address in From and To costs more than most anchor searches;
+    an address that is not even a piece of those headers' lower-cased text is
+    none of them, which a substring test says for nearly every candidate. (Only
+    for ASCII headers: lower-casing keeps every piece of ASCII text a piece of the
+    lower-cased whole; `Mail.own_addresses` answers for the rest.)
+    """
+
+    __slots__ = ("_mail", "_text")
+
+    def __init__(self, mail: Mail) -> None:
+        self._mail = mail
+        self._text: str | None = None
+
+    def __contains__(self, address: object) -> bool:
+        text = self._text
+        if text is None:
+            text = (self._mail.header("to") + " " + self._mail.header("from")).lower()
+            self._text = text = text if text.isascii() else ""  # "": ask the full set
+        if text and isinstance(address, str) and address not in text:
+            return False
+        return address in self._mail.own_addresses
 
 
 def mark_delays(mail: Mail, found: list[Found] | None) -> list[Found] | None:
@@ -221,7 +248,7 @@ def read_anchors(
     region: str,
     anchors: tuple[re.Pattern[str], ...],
     max_paragraphs: int = 3,
-    exclude: frozenset[str] = frozenset(),
+    exclude: Container[str] = frozenset(),
 ) -> list[Found] | None:
     """Recipients found by the first anchor pattern that matches in `region`, with diagnostics.
 

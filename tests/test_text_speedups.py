@@ -1,0 +1,42 @@
+"""The fast paths of the text-format readers give exactly what the plain ways give."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bouncetool.extract import layout
+from bouncetool.extract.mail import Mail
+from bouncetool.extract.mime import parse_split, split_head
+
+
+def _pieces(*pieces: str) -> st.SearchStrategy[str]:
+    """Texts made of `pieces` (the parts a pattern reacts to) in any order."""
+    return st.lists(st.sampled_from(pieces), max_size=12).map("".join)
+
+
+_HEADER_TEXT = _pieces("a@b.cz", "A@B.CZ", "x", " ", ".", "<", ">", ",", "kočka@b.cz", "İ", "@")
+_CANDIDATES = st.sampled_from(
+    ["a@b.cz", "b.cz", "a@b.c", "x", "", "kočka@b.cz", "i̇@b.cz", "xa@b.cz", "a@b.czx", " "]
+)
+
+
+def _mail(to: str, sender: str) -> Mail:
+    data = f"To: {to}\nFrom: {sender}\nSubject: s\n\nbody\n".encode()
+    return Mail(parse_split(*split_head(data)))
+
+
+class TestOwnAddresses:
+    """The lazy own-address container answers as the set of the bounce's own addresses does."""
+
+    @given(_HEADER_TEXT, _HEADER_TEXT, st.lists(_CANDIDATES, max_size=4))
+    def test_same_answers(self, to: str, sender: str, candidates: list[str]) -> None:
+        lazy = layout.OwnAddresses(_mail(to, sender))
+        own = _mail(to, sender).own_addresses
+        for candidate in candidates:
+            assert (candidate in lazy) == (candidate in own)
+
+    def test_the_sender_is_own(self) -> None:
+        lazy = layout.OwnAddresses(_mail("Cat <Neko@Example.org>", "x@y.cz"))
+        assert "neko@example.org" in lazy
+        assert "other@example.org" not in lazy
