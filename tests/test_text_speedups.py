@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -40,3 +42,24 @@ class TestOwnAddresses:
         lazy = layout.OwnAddresses(_mail("Cat <Neko@Example.org>", "x@y.cz"))
         assert "neko@example.org" in lazy
         assert "other@example.org" not in lazy
+
+
+_MARKER_PIECES = _pieces(
+    "\n", " ", "\t", "-- ", "==", "**", "|--", "original message", "original message headers",
+    "returned message", "unsent message follows", "původní zpráva", "end of message", "x", "b",
+    "-", ":", "message", "o",
+)  # fmt: skip
+
+
+class TestReportEndGuard:
+    """The lower-case report-end pattern with first-letter look-aheads matches as the plain one."""
+
+    @given(_MARKER_PIECES)
+    def test_same_matches(self, text: str) -> None:
+        plain = re.compile(layout.END_OF_REPORT.pattern, re.MULTILINE)
+        got = [m.span() for m in layout._END_LOWER.finditer(text)]
+        assert got == [m.span() for m in plain.finditer(text)]
+
+    def test_every_phrase_starts_with_a_letter(self) -> None:
+        firsts = {phrase.removeprefix("(?:")[0] for phrase in layout._END_PHRASES}
+        assert all(first.isalpha() and first.islower() for first in firsts)
