@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from bouncetool.extract import layout
 from bouncetool.extract.mail import Mail
 from bouncetool.extract.mime import parse_split, split_head
+from bouncetool.extract.textscan import REPLY, REPLY_CODES, STATUS
 
 
 def _pieces(*pieces: str) -> st.SearchStrategy[str]:
@@ -63,3 +64,30 @@ class TestReportEndGuard:
     def test_every_phrase_starts_with_a_letter(self) -> None:
         firsts = {phrase.removeprefix("(?:")[0] for phrase in layout._END_PHRASES}
         assert all(first.isalpha() and first.islower() for first in firsts)
+
+
+_CODE_PIECES = _pieces(
+    "550", "5.1.1", "421", "522", "250", " ", "\n", "-", ":", ".", "#", "a", "User", "<", "(",
+    "_", "4", "2", "0", "٣", ")",
+)  # fmt: skip
+
+
+def _old_has_reply(text: str) -> bool:
+    match = REPLY.search(text)
+    while match is not None:
+        if match.group(1) in REPLY_CODES and layout._WORDS_AFTER.match(text, match.end(1)):
+            return True
+        match = REPLY.search(text, match.end())
+    return STATUS.search(text) is not None
+
+
+class TestCodeScan:
+    """One scan for reply and status codes answers as the two scans with REPLY and STATUS did."""
+
+    @given(_CODE_PIECES)
+    def test_has_code(self, text: str) -> None:
+        assert layout.has_code(text) == bool(REPLY.search(text) or STATUS.search(text))
+
+    @given(_CODE_PIECES)
+    def test_has_reply(self, text: str) -> None:
+        assert layout.has_reply(text) == _old_has_reply(text)
