@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from bouncetool.extract import layout
 from bouncetool.extract.mail import Mail
 from bouncetool.extract.mime import parse_split, split_head
-from bouncetool.extract.textscan import REPLY, REPLY_CODES, STATUS
+from bouncetool.extract.textscan import ADDRESS_PATTERN, REPLY, REPLY_CODES, STATUS
 
 
 def _pieces(*pieces: str) -> st.SearchStrategy[str]:
@@ -91,3 +91,23 @@ class TestCodeScan:
     @given(_CODE_PIECES)
     def test_has_reply(self, text: str) -> None:
         assert layout.has_reply(text) == _old_has_reply(text)
+
+
+def _every_anchor() -> list[re.Pattern[str]]:
+    from bouncetool.extract import exchange, exim, gmail, heuristic, pmdf, postfix, qmail, sendmail
+
+    layouts = [qmail.LAYOUT, gmail.LAYOUT, exchange.LAYOUT, sendmail.LAYOUT, pmdf.LAYOUT]
+    layouts += [exim.LAYOUT, exim.LOCAL, *postfix.LAYOUTS]
+    return [anchor for item in layouts for anchor in item.anchors] + list(heuristic.ANCHORS)
+
+
+class TestAnchorsNeedAnAddress:
+    """A report region without an "@" is passed over: every anchor's recipient is an address."""
+
+    def test_every_recipient_group_is_an_address(self) -> None:
+        for anchor in _every_anchor():
+            assert "(?P<addr>" + ADDRESS_PATTERN + ")" in anchor.pattern, anchor.pattern[:40]
+
+    def test_no_address_no_recipient(self) -> None:
+        region = "Delivery to the following recipient failed:\n\n  kocka at example.org\n"
+        assert layout.read_anchors(region, tuple(_every_anchor())) is None

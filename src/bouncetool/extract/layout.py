@@ -161,7 +161,8 @@ def _report_ends(mail: Mail, begin: int) -> tuple[int, ...]:
         window = begin + REPORT_WINDOW
         # The markers are searched in lower case without IGNORECASE (several times
         # faster); positions carry over unless lower-casing changed the length.
-        lower = text[:window].lower()
+        # (A body within the top window is lower-cased already, for the marker tests.)
+        lower = mail.top_lower if len(text) <= TOP_WINDOW else text[:window].lower()
         if len(lower) == min(len(text), window):
             marker = _at_line_start(_END_LOWER, _END_LOWER_LATER, lower, begin, window)
         else:
@@ -281,6 +282,8 @@ def read_anchors(
     names the sender, but someone who mailed themselves gets their own address
     back (qmail-08).
     """
+    if "@" not in region:
+        return None  # every anchor's recipient is an address: none here (one fast look)
     only_excluded: list[re.Match[str]] = []
     shifted = "\n" + region  # for the line-led twins (see `_line_starts_finditer`)
     for anchor in anchors:
