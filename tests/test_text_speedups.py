@@ -111,3 +111,58 @@ class TestAnchorsNeedAnAddress:
     def test_no_address_no_recipient(self) -> None:
         region = "Delivery to the following recipient failed:\n\n  kocka at example.org\n"
         assert layout.read_anchors(region, tuple(_every_anchor())) is None
+
+
+_LEAD_PIECES = _pieces(
+    "error delivering your mail to ", "ERROR Delivering your MAIL to ", "following recipients",
+    "Following recipient", " x:", ":", " ", "\n", "<", ">", ".", "a@b.cz", "A@B.CZ", "K",
+    "kočka@b.cz",
+)  # fmt: skip
+
+
+class TestFoldedTwins:
+    """Case-insensitive anchors found through their lower-case twins match as finditer does."""
+
+    @given(_LEAD_PIECES)
+    def test_same_matches(self, text: str) -> None:
+        from bouncetool.extract import heuristic, postfix
+
+        for anchor in (postfix.LAYOUTS[2].anchors[0], heuristic.ANCHORS[5]):
+            assert anchor in layout._FOLDED
+            fast = layout._anchor_matches(anchor, text, "\n" + text)
+            plain = list(anchor.finditer(text))
+            assert [(m.span(), m.groupdict()) for m in fast] == [
+                (m.span(), m.groupdict()) for m in plain
+            ]
+
+
+_WORD_PIECES = _pieces(
+    "kocka", "Kocka.Cat", "a", "@", ".", "-", "b", "cz", " ", "\n", ":", "<", ">", '"', "x" * 30,
+    "İ", "K", "žluť",
+)  # fmt: skip
+
+
+class TestPossessiveRuns:
+    """Runs made possessive, so that re does not back off through them, match as before."""
+
+    def test_the_search_address_is_possessive(self) -> None:
+        assert "]++)@" in layout._FAST_ADDRESS
+        assert layout._FAST_ADDRESS.replace("]++)@", "]+)@") == ADDRESS_PATTERN
+
+    @given(_WORD_PIECES)
+    def test_address(self, text: str) -> None:
+        fast = re.compile(layout._FAST_ADDRESS)
+        assert [m.span() for m in fast.finditer(text)] == [
+            m.span() for m in re.finditer(ADDRESS_PATTERN, text)
+        ]
+
+    @given(_WORD_PIECES)
+    def test_reason_before_a_colon(self, text: str) -> None:
+        from bouncetool.extract import heuristic
+
+        anchor = heuristic.ANCHORS[0]
+        plain = re.compile(anchor.pattern.replace("{2,80}+", "{2,80}"), anchor.flags)
+        assert "{2,80}+" in anchor.pattern
+        assert [(m.span(), m.groups()) for m in anchor.finditer(text)] == [
+            (m.span(), m.groups()) for m in plain.finditer(text)
+        ]

@@ -83,6 +83,9 @@ def _first_letter_guard(words: tuple[str, ...]) -> str:
     return "(?=[" + "".join(sorted({re.escape(word[0].lower()) for word in words})) + "])"
 
 
+_FOLLOWING = (
+    r"following recipients?[^:\n]{0,60}:[ \t]*<?(?P<addr>" + _A + r")>?\.?[ \t]*(?P<diag>.*)"
+)
 _LEAD_ANCHOR = re.compile(
     _first_letter_guard(_LEADS) + "(?:" + "|".join(_LEADS) + r")[:\s]*<?(?P<addr>" + _A + r")>?",
     re.IGNORECASE,
@@ -90,10 +93,12 @@ _LEAD_ANCHOR = re.compile(
 
 ANCHORS = (
     # "Invalid final delivery userid: addr", "Delivery failed 20 attempts: addr" (IMail),
-    # "User's mailbox is full: <addr>" (rfc3464-38): a reason, a colon, the address
+    # "User's mailbox is full: <addr>" (rfc3464-38): a reason, a colon, the address.
+    # (The reason's run is possessive, "{2,80}+": it holds no colon, so only all of it can
+    # be followed by one, and a line without a colon is given up without backing off.)
     re.compile(
         r"^[ \t]*(?!(?:mail from|from|sender|reply-to|return-path|to|cc|bcc)[ \t]*:)"
-        r"(?P<diag>[A-Za-z][^:\n<>@]{2,80}):[ \t]*<?(?P<addr>" + _A + r")>?[ \t]*$",
+        r"(?P<diag>[A-Za-z][^:\n<>@]{2,80}+):[ \t]*<?(?P<addr>" + _A + r")>?[ \t]*$",
         re.MULTILINE | re.IGNORECASE,
     ),
     re.compile(r"^[ \t]*<(?P<addr>" + _A + r")>:?[ \t]*(?P<diag>\S.*)?$", re.MULTILINE),
@@ -105,10 +110,7 @@ ANCHORS = (
     ),
     re.compile(r"^[ \t]*(?:\*[ \t]*)?[\"<]?(?P<addr>" + _A + r")[\">]?[ \t]*$", re.MULTILINE),
     # "The following recipients returned permanent errors: addr. Reason: ..." (lhost-x6)
-    re.compile(
-        r"following recipients?[^:\n]{0,60}:[ \t]*<?(?P<addr>" + _A + r")>?\.?[ \t]*(?P<diag>.*)",
-        re.IGNORECASE,
-    ),
+    re.compile(_FOLLOWING, re.IGNORECASE),
     # "[Status: Error, Address: <addr>, ResponseCode 421, , Host not reachable.]" (Zoho).
     # The look-behind after the word is "\b" before it: a literal lead lets `re` skip
     # through the text, many times faster than testing a word boundary everywhere.
@@ -117,11 +119,13 @@ ANCHORS = (
     # "The following recipient(s) could not be reached: addr", "RCPT TO:<addr>" (transcripts)
     _LEAD_ANCHOR,
 )
-# The same in lower case, matched in the lower-cased text (twice as fast: see read_anchors).
+# The same in lower case, matched in the lower-cased text (twice as fast: see read_anchors;
+# a case-sensitive literal lead, "following", `re` skips through at C speed).
 add_folded_twin(
     _LEAD_ANCHOR,
     re.compile("(?:" + "|".join(w.lower() for w in _LEADS) + r")[:\s]*<?(?P<addr>" + _A + r")>?"),
 )
+add_folded_twin(ANCHORS[5], re.compile(_FOLLOWING))
 
 
 def looks_like_bounce(mail: Mail) -> bool:

@@ -16,7 +16,7 @@ from collections.abc import Container
 from dataclasses import dataclass
 
 from bouncetool.extract.mail import TOP_WINDOW, Found, Mail
-from bouncetool.extract.textscan import REPLY_CODES
+from bouncetool.extract.textscan import ADDRESS_PATTERN, REPLY_CODES
 
 # Where the returned message starts, for every layout (each seen in the corpus's
 # qmail, Exim, Sendmail, Gmail, GMX, Notes, IMail, m-FILTER, McAfee, Zoho and others).
@@ -181,7 +181,19 @@ def _line_end_led(pattern: re.Pattern[str]) -> re.Pattern[str]:
     """
     if not pattern.pattern.startswith("^"):
         raise ValueError(f"not led by '^': {pattern.pattern[:40]!r}")
-    return re.compile("\n" + pattern.pattern[1:], pattern.flags)
+    return re.compile("\n" + _searching(pattern.pattern[1:]), pattern.flags)
+
+
+# The anchors' address with its unquoted local part possessive ("++"), for the twins that
+# search for anchors: a word at a line start with no "@" after it is given up at once
+# instead of being backed off one character at a time. The same matches: the local part's
+# characters hold no "@", so no shorter run of them could be followed by one.
+_FAST_ADDRESS = ADDRESS_PATTERN.replace("~-]+)@", "~-]++)@")
+
+
+def _searching(pattern: str) -> str:
+    """`pattern` with every address in it written as `_FAST_ADDRESS`."""
+    return pattern.replace(ADDRESS_PATTERN, _FAST_ADDRESS)
 
 
 def _at_line_start(
@@ -345,7 +357,7 @@ def add_folded_twin(anchor: re.Pattern[str], twin: re.Pattern[str]) -> None:
     """
     if not anchor.flags & re.IGNORECASE or twin.flags & re.IGNORECASE:
         raise ValueError("the anchor ignores case, its twin does not")
-    _FOLDED[anchor] = twin
+    _FOLDED[anchor] = re.compile(_searching(twin.pattern), twin.flags)
 
 
 def _matched(anchor: re.Pattern[str], region: str, at: int) -> re.Match[str]:
