@@ -166,3 +166,18 @@ class TestPossessiveRuns:
         assert [(m.span(), m.groups()) for m in anchor.finditer(text)] == [
             (m.span(), m.groups()) for m in plain.finditer(text)
         ]
+
+
+class TestSilentDiagnostic:
+    """A diagnostic passed over by its last character is one the silence pattern refuses too."""
+
+    @given(_pieces("smtp", "X-Unix", ";", " ", "\t", "4", "21", "255", "a", ".", "\n", "٣", "-"))
+    def test_same_answers(self, text: str) -> None:
+        from bouncetool.extract import transcript
+
+        stripped = text.strip()
+        plain = not text or (
+            transcript._SILENT.fullmatch(stripped) is not None
+            and (not stripped.lower().startswith("smtp") or not stripped[-1:].isdigit())
+        )
+        assert transcript._says_nothing(text) == plain
