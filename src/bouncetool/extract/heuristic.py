@@ -19,9 +19,11 @@ as recipients.
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 
 from bouncetool.extract.layout import (
     PARAGRAPH_BREAK,
+    OwnAddresses,
     add_folded_twin,
     has_code,
     mark_delays,
@@ -81,6 +83,9 @@ def _first_letter_guard(words: tuple[str, ...]) -> str:
     return "(?=[" + "".join(sorted({re.escape(word[0].lower()) for word in words})) + "])"
 
 
+_FOLLOWING = (
+    r"following recipients?[^:\n]{0,60}:[ \t]*<?(?P<addr>" + _A + r")>?\.?[ \t]*(?P<diag>.*)"
+)
 _LEAD_ANCHOR = re.compile(
     _first_letter_guard(_LEADS) + "(?:" + "|".join(_LEADS) + r")[:\s]*<?(?P<addr>" + _A + r")>?",
     re.IGNORECASE,
@@ -88,10 +93,12 @@ _LEAD_ANCHOR = re.compile(
 
 ANCHORS = (
     # "Invalid final delivery userid: addr", "Delivery failed 20 attempts: addr" (IMail),
-    # "User's mailbox is full: <addr>" (rfc3464-38): a reason, a colon, the address
+    # "User's mailbox is full: <addr>" (rfc3464-38): a reason, a colon, the address.
+    # (The reason's run is possessive, "{2,80}+": it holds no colon, so only all of it can
+    # be followed by one, and a line without a colon is given up without backing off.)
     re.compile(
         r"^[ \t]*(?!(?:mail from|from|sender|reply-to|return-path|to|cc|bcc)[ \t]*:)"
-        r"(?P<diag>[A-Za-z][^:\n<>@]{2,80}):[ \t]*<?(?P<addr>" + _A + r")>?[ \t]*$",
+        r"(?P<diag>[A-Za-z][^:\n<>@]{2,80}+):[ \t]*<?(?P<addr>" + _A + r")>?[ \t]*$",
         re.MULTILINE | re.IGNORECASE,
     ),
     re.compile(r"^[ \t]*<(?P<addr>" + _A + r")>:?[ \t]*(?P<diag>\S.*)?$", re.MULTILINE),
@@ -103,10 +110,7 @@ ANCHORS = (
     ),
     re.compile(r"^[ \t]*(?:\*[ \t]*)?[\"<]?(?P<addr>" + _A + r")[\">]?[ \t]*$", re.MULTILINE),
     # "The following recipients returned permanent errors: addr. Reason: ..." (lhost-x6)
-    re.compile(
-        r"following recipients?[^:\n]{0,60}:[ \t]*<?(?P<addr>" + _A + r")>?\.?[ \t]*(?P<diag>.*)",
-        re.IGNORECASE,
-    ),
+    re.compile(_FOLLOWING, re.IGNORECASE),
     # "[Status: Error, Address: <addr>, ResponseCode 421, , Host not reachable.]" (Zoho).
     # The look-behind after the word is "\b" before it: a literal lead lets `re` skip
     # through the text, many times faster than testing a word boundary everywhere.
@@ -115,11 +119,13 @@ ANCHORS = (
     # "The following recipient(s) could not be reached: addr", "RCPT TO:<addr>" (transcripts)
     _LEAD_ANCHOR,
 )
-# The same in lower case, matched in the lower-cased text (twice as fast: see read_anchors).
+# The same in lower case, matched in the lower-cased text (twice as fast: see read_anchors;
+# a case-sensitive literal lead, "following", `re` skips through at C speed).
 add_folded_twin(
     _LEAD_ANCHOR,
     re.compile("(?:" + "|".join(w.lower() for w in _LEADS) + r")[:\s]*<?(?P<addr>" + _A + r")>?"),
 )
+add_folded_twin(ANCHORS[5], re.compile(_FOLLOWING))
 
 
 def looks_like_bounce(mail: Mail) -> bool:
@@ -136,8 +142,8 @@ def extract(mail: Mail) -> list[Found] | None:
     if not looks_like_bounce(mail):
         return None
     region = report_region(mail)
-    excluded = set(mail.own_addresses)
-    found = read_anchors(region, ANCHORS, exclude=mail.own_addresses) or []
+    excluded = OwnAddresses(mail)
+    found = read_anchors(region, ANCHORS, exclude=excluded) or []
     anchored = [f for f in found if _keep(f.recipient, excluded)]
     failed = find_addresses(mail.header("x-failed-recipients"))
     if failed:
@@ -153,7 +159,7 @@ def extract(mail: Mail) -> list[Found] | None:
     return _from_original_to(mail, region, excluded)
 
 
-def _keep(address: str | None, excluded: set[str]) -> bool:
+def _keep(address: str | None, excluded: Container[str]) -> bool:
     if not address:
         return False
     lower = address.lower()
@@ -161,7 +167,7 @@ def _keep(address: str | None, excluded: set[str]) -> bool:
     return lower not in excluded and local not in ("mailer-daemon", "postmaster", "root")
 
 
-def _from_original_to(mail: Mail, region: str, excluded: set[str]) -> list[Found] | None:
+def _from_original_to(mail: Mail, region: str, excluded: Container[str]) -> list[Found] | None:
     original = mail.original_headers()
     to = (original.get("to") or "") if original else _quoted_to(mail.body)
     addresses = [a for a in find_addresses(to) if _keep(a, excluded)]

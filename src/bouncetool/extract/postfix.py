@@ -28,11 +28,12 @@ from __future__ import annotations
 
 import re
 
-from bouncetool.extract.layout import Layout, read_layout
+from bouncetool.extract.layout import Layout, add_folded_twin, read_layout
 from bouncetool.extract.mail import Found, Mail
 from bouncetool.extract.textscan import ADDRESS_PATTERN
 
 _A = ADDRESS_PATTERN
+_DRAGONFLY = r"error delivering your mail to <?(?P<addr>" + _A + r")>?\.?"
 
 LAYOUTS = (
     Layout(
@@ -64,14 +65,13 @@ LAYOUTS = (
         name="dragonfly",
         detect=("there was an error delivering your mail to",),
         # "There was an error delivering your mail to <addr>." (dragonfly-*)
-        anchors=(
-            re.compile(
-                r"error delivering your mail to <?(?P<addr>" + _A + r")>?\.?", re.IGNORECASE
-            ),
-        ),
+        anchors=(re.compile(_DRAGONFLY, re.IGNORECASE),),
         max_paragraphs=2,
     ),
 )
+# The same in lower case, matched in the lower-cased text: a case-sensitive literal lead
+# `re` skips through at C speed; a case-insensitive one it tries at every position.
+add_folded_twin(LAYOUTS[2].anchors[0], re.compile(_DRAGONFLY))
 
 
 def extract(mail: Mail) -> list[Found] | None:

@@ -60,8 +60,12 @@ def add_stages(found: list[Found], mail: Mail) -> None:
     # decoding them (Postfix, Sendmail, Exim and Courier write them in 7bit or 8bit).
     # The human-readable report is the first text part (RFC 3464 section 2: the first
     # part of a multipart/report); the stage sits near its top.
-    first = next((p for p in mail.parts if p.ctype == "text/plain" and not p.children), None)
-    if first is None or not _marked(first.body):
+    for first in mail.parts:  # (a loop, not next() over a generator: every report asks)
+        if first.ctype == "text/plain" and not first.children:
+            break
+    else:
+        return
+    if not _marked(first.body):
         return
     top = first.text()[:_WINDOW]
     stages: list[Stage] = [
@@ -76,11 +80,15 @@ def add_stages(found: list[Found], mail: Mail) -> None:
     stages.sort(key=lambda stage: stage[1].start())
     one = len(stages) == 1 or len({_words(stage) for stage in stages}) == 1
     for item in found:
-        if not item.diagnostic or any(word in item.diagnostic for word in _HAS_STAGE):
+        if not item.diagnostic:
             continue
-        stage = stages[0] if one else _own(stages, top, item.recipient)
-        if stage is not None:
-            item.diagnostic = _with_stage(item.diagnostic, stage)
+        for word in _HAS_STAGE:  # (a loop, not any() over a generator: asked per recipient)
+            if word in item.diagnostic:
+                break  # the diagnostic names its stage already
+        else:
+            stage = stages[0] if one else _own(stages, top, item.recipient)
+            if stage is not None:
+                item.diagnostic = _with_stage(item.diagnostic, stage)
 
 
 # m-FILTER (Japanese appliance, mfilter-01/03) names the command below the server's
@@ -122,7 +130,10 @@ def _marked(raw: bytes) -> bool:
 def _words(stage: Stage) -> str:
     """The command a stage names, without addresses or host names ("RCPT TO", "end of DATA")."""
     text = collapse(stage[1].group(1)).removeprefix("SMTP error from remote mail server after ")
-    return re.sub(r"[:<].*", "", text).lower()
+    return _FROM_ADDRESS.sub("", text).lower()
+
+
+_FROM_ADDRESS = re.compile(r"[:<].*")  # where the addresses and host names start
 
 
 def _own(stages: list[Stage], body: str, recipient: str | None) -> Stage | None:

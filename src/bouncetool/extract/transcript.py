@@ -36,6 +36,7 @@ _SECTION = 4000  # a transcript longer than this is quoting something else
 # What says nothing: no text at all, a bare type ("SMTP;"), or a local mailer's exit
 # status with or without its type ("X-Unix; 255", "71").
 _SILENT = re.compile(r"(?:[\w-]+[ \t]*;[ \t]*)?\d{0,3}", re.ASCII)
+_SILENT_ENDS = "0123456789;"
 _EXIT_STATUS = re.compile(r"x-unix[ \t]*;[ \t]*(\d{1,3})", re.ASCII | re.IGNORECASE)
 # A line that answers: "550 5.1.1 <x>... User unknown", "<<< 421", "554 \"|/usr/bin/x\"..."
 _CODED = re.compile(r"(?:<<<[ \t]*)?([45]\d\d)(?![\d.])")
@@ -60,7 +61,9 @@ def _says_nothing(diagnostic: str | None) -> bool:
     if not diagnostic:
         return True
     text = diagnostic.strip()
-    if not _SILENT.fullmatch(text):
+    # (Most diagnostics end in a word: only a digit or the type's ";" ends a silent one,
+    # which a look at the last character says without the pattern.)
+    if text[-1:] not in _SILENT_ENDS or not _SILENT.fullmatch(text):
         return False
     # A bare reply code typed as SMTP ("SMTP; 421") is the server's own answer: kept.
     return not text.lower().startswith("smtp") or not text[-1:].isdigit()
