@@ -8,7 +8,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bouncetool import rules, smtpcodes
@@ -58,6 +58,41 @@ class TestDates:
     def test_any_mix_of_pieces(self, value: str) -> None:
         if value[:4].isdigit() and "T" in value:
             return  # ISO dates take another path
+        assert iso_date(value) == _standard(value)
+
+    @settings(max_examples=300)
+    @given(
+        st.tuples(
+            st.integers(0, 39),  # day
+            st.sampled_from(["Jan", "Feb", "Apr", "Dec"]),
+            st.sampled_from([1900, 1999, 2000, 2024, 2026, 9999]),
+            st.integers(0, 29),  # hour
+            st.integers(0, 69),  # minute
+            st.one_of(st.none(), st.integers(0, 69)),  # second
+            st.sampled_from("+-"),
+            st.integers(0, 29),  # zone hours
+            st.integers(0, 99),  # zone minutes
+        )
+    )
+    @example((29, "Feb", 1900, 0, 0, 0, "+", 0, 0))  # not a leap year: a century
+    @example((29, "Feb", 2000, 0, 0, 0, "+", 0, 0))  # a leap year: divisible by 400
+    @example((29, "Feb", 2026, 0, 0, 0, "+", 0, 0))
+    @example((31, "Apr", 2024, 23, 59, 59, "-", 23, 59))
+    @example((1, "Jan", 2024, 24, 0, None, "+", 1, 0))
+    @example((1, "Jan", 2024, 1, 0, 60, "+", 1, 0))
+    @example((1, "Jan", 2024, 1, 0, 0, "+", 24, 0))
+    @example((1, "Jan", 2024, 1, 0, 0, "+", 1, 75))
+    def test_common_form_in_and_out_of_range(
+        self, pieces: tuple[int, str, int, int, int, int | None, str, int, int]
+    ) -> None:
+        # The common form is written from its pieces when in range (leap days, hour 24,
+        # second 60, zone +2400 or +0175 included): exactly what the standard library says.
+        day, month, year, hour, minute, second, sign, zone_hours, zone_minutes = pieces
+        seconds = "" if second is None else f":{second:02d}"
+        value = (
+            f"{day} {month} {year} {hour}:{minute:02d}{seconds}"
+            f" {sign}{zone_hours:02d}{zone_minutes:02d}"
+        )
         assert iso_date(value) == _standard(value)
 
 

@@ -46,6 +46,22 @@ def _common_form(text: str) -> str | None:
     day, month, year, hour, minute, second, sign, zone_hours, zone_minutes = match.groups()
     if sign == "-" and zone_hours == zone_minutes == "00":
         return None  # "-0000" means "zone unknown": the standard library makes it naive
+    second = second or "00"
+    # A date within range is written in ISO 8601 straight from its pieces, as
+    # `datetime.isoformat` would write it: building the datetime costs more than
+    # the rest of the reading. (Two-digit pieces compare as text.)
+    if (
+        (len(hour) == 1 or hour < "24")
+        and minute < "60"
+        and second < "60"
+        and zone_hours < "24"
+        and zone_minutes < "60"
+        and _day_exists(int(year), _MONTH_NUMBER[month], int(day))
+    ):
+        return (
+            f"{year}-{_MONTH_DIGITS[month]}-{day.zfill(2)}T{hour.zfill(2)}:{minute}:{second}"
+            f"{sign}{zone_hours}:{zone_minutes}"
+        )
     offset = timedelta(hours=int(zone_hours), minutes=int(zone_minutes))
     try:
         moment = datetime(
@@ -54,12 +70,22 @@ def _common_form(text: str) -> str | None:
             int(day),
             int(hour),
             int(minute),
-            int(second or 0),
+            int(second),
             tzinfo=timezone(-offset if sign == "-" else offset),
         )
     except ValueError:
         return None
     return moment.isoformat()
+
+
+_MONTH_DIGITS = {name: f"{number:02d}" for name, number in _MONTH_NUMBER.items()}
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _day_exists(year: int, month: int, day: int) -> bool:
+    if 1 <= day <= _MONTH_DAYS[month - 1]:
+        return True
+    return month == 2 and day == 29 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
 def _iso_passthrough(text: str) -> str | None:
