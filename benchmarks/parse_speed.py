@@ -14,8 +14,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from benchmarks.accuracy import corpus_path, iter_file_messages
-from bouncetool.extract import ExtractError, parse_message, report
+from benchmarks.accuracy import corpus_path, is_mail, iter_file_messages
+from bouncetool.extract import parse_message, report
 from bouncetool.extract.mime import normalise_newlines, split_head
 
 
@@ -30,7 +30,7 @@ def main() -> None:
         (f"{path.name}#{number}", data)
         for path in sorted((corpus / "emails").iterdir())
         for number, data in iter_file_messages(path)
-        if _is_mail(data)
+        if is_mail(data)
     ]
     for _name, data in messages:  # warm up: compile regexes, fill caches
         parse_message(data)
@@ -74,15 +74,6 @@ def _cpu(group: list[bytes]) -> float:
     for data in group:
         parse_message(data)
     return time.process_time() - start
-
-
-def _is_mail(data: bytes) -> bool:
-    # The degenerate files (size-2 holds "22") are refused as no mail at all: not timed.
-    try:
-        parse_message(data)
-    except ExtractError:
-        return False
-    return True
 
 
 if __name__ == "__main__":

@@ -20,8 +20,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from benchmarks.accuracy import is_mail
 from benchmarks.classify_speed import _corpus, build_mbox
-from bouncetool.extract import ExtractError, parse_message
+from bouncetool.extract import parse_message
 from bouncetool.model import Bounce, Kind, Lang, RawMessage, Record
 from bouncetool.pipeline.tasks import TASK_BYTES
 from bouncetool.render import LineEncoder, OutputFormat
@@ -53,7 +54,7 @@ def main() -> None:
         raws, read = timed(lambda: [m for part in parts for m in iter_range(str(path), part)])
     # Data that is not mail at all (the corpus has one such file) is a problem for
     # the workers, not a record: it is left out here too.
-    messages = [raw for raw in raws if isinstance(raw, RawMessage) and _is_mail(raw.data)]
+    messages = [raw for raw in raws if isinstance(raw, RawMessage) and is_mail(raw.data)]
     count = len(messages)
     parsed, parse = timed(
         lambda: [(m, parse_message(m.data) or [Bounce(Kind.NOT_BOUNCE)]) for m in messages]
@@ -77,14 +78,6 @@ def _encode_as_workers_do(encoder: LineEncoder, records: list[tuple[RawMessage, 
     for message, record in records:
         encoder.add_utf8(pieces, record.bounce, record.verdict, message.source, message.number)
     return b"".join(pieces)
-
-
-def _is_mail(data: bytes) -> bool:
-    try:
-        parse_message(data)
-    except ExtractError:
-        return False
-    return True
 
 
 if __name__ == "__main__":
