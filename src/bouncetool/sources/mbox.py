@@ -9,7 +9,7 @@ being read is held, never the whole file.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator, Sequence
 
 from bouncetool.model import Problem, RawMessage
 
@@ -73,7 +73,7 @@ def split_mbox(chunks: Iterable[bytes | bytearray]) -> Iterator[bytes | None]:
             if len(buffer) - start <= limit:
                 continue  # the first line has not ended yet
             separator = b"\nFrom "  # a line this long is no From line: any style will do
-        find = _FROM_AFTER[separator].search
+        find = FROM_AFTER[separator].search
         resumed = scan
         # (A match is the "From " after the byte at `found`.)
         while (match := find(buffer, max(scan, start) + 1)) is not None:
@@ -83,7 +83,7 @@ def split_mbox(chunks: Iterable[bytes | bytearray]) -> Iterator[bytes | None]:
                 # the escapes are looked for in vain), or (CR-only style) a
                 # "From " line after an LF, which the conversion to LF makes a
                 # line start: not a separator.
-                escaped = escaped or buffer[found] == _ESCAPE
+                escaped = escaped or buffer[found] == ESCAPE
                 scan = found + 1
                 continue
             too_large = too_large or found - start > limit
@@ -132,7 +132,9 @@ def _after_blank_lines(buffer: bytes | bytearray, start: int) -> int:
     return end.end() if end else start
 
 
-def _last_message(buffer: bytes | bytearray, start: int, separator: bytes) -> bytes:
+def _last_message(
+    buffer: bytes | bytearray, start: int, separator: bytes, escaped: bool | None = None
+) -> bytes:
     # The last message has no separator after it, but ends with the same
     # blank line; drop that line as the separator would.
     end = len(buffer)
@@ -140,18 +142,64 @@ def _last_message(buffer: bytes | bytearray, start: int, separator: bytes) -> by
         if buffer.endswith(blank * 2, start):
             end -= len(blank)
             break
-    return _message(buffer, start, end, separator, None)
+    return _message(buffer, start, end, separator, escaped)
+
+
+def split_planned(
+    buffer: bytes | bytearray, ends: Sequence[int], escaped: Container[int], separator: bytes
+) -> Iterator[bytes | None]:
+    """The messages of the mbox in `buffer`, whose separators are known: as `split_mbox` splits it.
+
+    `ends` are the offsets of the separators (of their line ending) after the
+    first ``From `` line, in order; `escaped` holds the indexes of the
+    messages that may hold an escaped ``From `` line (the others are not
+    searched for one). A separator ending the buffer closes the last message
+    as any other does. The caller makes sure the separators are where told
+    (`planned_separators_hold`): no byte is searched here but for escapes.
+    """
+    limit = MAX_MESSAGE_BYTES
+    start = _after_blank_lines(buffer, 0)
+    for index, end in enumerate(ends):
+        if end - start > limit:
+            yield TOO_LARGE
+        else:
+            yield _message(buffer, start, end, separator, index in escaped)
+        start = end + 1
+    if len(buffer) - start > limit:
+        yield TOO_LARGE
+    elif start < len(buffer):
+        yield _last_message(buffer, start, separator, len(ends) in escaped)
+
+
+def planned_separators_hold(
+    buffer: bytes | bytearray, ends: Sequence[int], separator: bytes
+) -> bool:
+    """True when `buffer` is an mbox in the style of `separator` with a separator at each of `ends`.
+
+    (As `split_planned` needs: the first "From " line comes before the first
+    of `ends` and its line ending is in that style.) A separator at the very
+    end of `buffer` need only have its line ending there.
+    """
+    start = _after_blank_lines(buffer, 0)
+    if separator_for(buffer, start) != separator or (ends and ends[0] <= start):
+        return False
+    starts = buffer.startswith
+    # A range ends with the line ending of the separator closing its last
+    # message; the "From " after it begins the next range.
+    closing = ends and ends[-1] == len(buffer) - 1 and buffer[-1] == separator[0]
+    return all(starts(separator, end) for end in (ends[:-1] if closing else ends))
 
 
 # A "From " after the end of a line (a separator) or after a ">" (a line
 # escaped by mboxrd / mboxo writers: ">From ", ">>From "). In a CR-only mbox
 # both CR and LF end lines once converted. The pattern starts at the "F" and
 # looks behind: `re` finds an "F" faster than a line end (there are fewer).
-_FROM_AFTER = {
+# The planner of ranges (`sources.ranges`) makes this same search.
+FROM_AFTER = {
     b"\nFrom ": re.compile(rb"F(?<=[\n>]F)rom "),
     b"\rFrom ": re.compile(rb"F(?<=[\r\n>]F)rom "),
 }
-_ESCAPE = ord(">")
+ESCAPE = ord(">")
 
 
 def message_or_problem(name: str, number: int, data: bytes | None) -> RawMessage | Problem:

@@ -5,12 +5,17 @@ range gives the same messages as splitting the whole file. The scan that finds
 the cuts also counts the separators, so each range knows the number of its
 first message. Only plain files on disk can be cut: compressed data and pipes
 are read in order.
+
+The scan also notes where each separator and escaped ``From `` line lies
+(`Layout`), so that the process reading a range slices it there instead of
+searching every byte again; a file changed since is searched as before.
 """
 
 from __future__ import annotations
 
-import re
+import os
 import stat
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from io import BufferedReader
 from pathlib import Path
@@ -18,9 +23,13 @@ from typing import BinaryIO, NamedTuple
 
 from bouncetool.model import Problem, RawMessage
 from bouncetool.sources.mbox import (
+    ESCAPE,
+    FROM_AFTER,
     message_or_problem,
+    planned_separators_hold,
     separator_for,
     split_mbox,
+    split_planned,
     starts_like_mbox,
 )
 from bouncetool.sources.streams import CHUNK_SIZE, compression_of
@@ -28,12 +37,32 @@ from bouncetool.sources.streams import CHUNK_SIZE, compression_of
 _HEAD = 1 << 12
 
 
+class Layout(NamedTuple):
+    """Where the messages of a range lie, found while planning, so that a worker need not look.
+
+    `ends` are the offsets (from the range's start) of its separators, packed
+    as native 8-byte integers (a few kilobytes to pickle instead of a list of
+    int objects); `escaped` the indexes of the messages that may hold an
+    escaped ``From `` line; `stamp` tells the file as it was (inode, size,
+    modification time): a file changed since is split again by the reader.
+    """
+
+    separator: bytes
+    ends: bytes
+    escaped: tuple[int, ...]
+    stamp: tuple[int, int, int]
+
+
 class MboxRange(NamedTuple):
-    """Bytes `start`..`end` of an mbox; `first` is the number of the message at `start`."""
+    """Bytes `start`..`end` of an mbox; `first` is the number of the message at `start`.
+
+    `layout`, when known, saves the reader the search for separators.
+    """
 
     start: int
     end: int
     first: int
+    layout: Layout | None = None
 
 
 TAPER = 4
@@ -67,16 +96,26 @@ def mbox_ranges(path: str, every: int) -> Iterator[MboxRange] | None:
         return None
     if not starts_like_mbox(head):
         return None
-    return _ranges(path, lead, separator, every, status.st_size)
+    stamp = (status.st_ino, status.st_size, status.st_mtime_ns)
+    return _ranges(path, lead, separator, every, stamp)
 
 
-def _ranges(path: str, lead: int, separator: bytes, every: int, size: int) -> Iterator[MboxRange]:
+def _ranges(
+    path: str, lead: int, separator: bytes, every: int, stamp: tuple[int, int, int]
+) -> Iterator[MboxRange]:
+    size = stamp[1]
     start, first = 0, 1
     try:
         with Path(path).open("rb") as stream:
             stream.seek(lead)
-            for point, number in _split_points(stream, lead, separator, _steps(every, size)):
-                yield MboxRange(start, point, first)
+            for point, number, ends, escaped in _split_points(
+                stream, lead, separator, _steps(every, size)
+            ):
+                layout = Layout(separator, array("q", ends).tobytes(), tuple(escaped), stamp)
+                if point is None:
+                    yield MboxRange(start, size, first, layout)
+                    return
+                yield MboxRange(start, point, first, layout)
                 start, first = point, number
     except OSError:
         pass  # the last range runs to the end; reading it will report the problem
@@ -95,46 +134,48 @@ def _steps(every: int, size: int) -> Callable[[int], int]:
 
 def _split_points(
     stream: BufferedReader, offset: int, separator: bytes, step: Callable[[int], int]
-) -> Iterator[tuple[int, int]]:
-    # (offset of a "From " line, number of the message it starts); a range
-    # starting at offset o ends about step(o) bytes later. Message n + 1
-    # starts after the n-th separator, exactly as `split_mbox` counts (it
-    # skips the leading blank lines too).
-    # This scan runs in the main process while the workers parse, so it is
-    # kept lean: the separators between two cuts are counted by one `findall`
-    # (a separator cannot overlap itself, so it counts what finding one by
-    # one would) and only the one after each cut is looked for; the file is
-    # read into one reused buffer (a fresh megabyte per read costs page
-    # faults), and the separator found by the counter is the one shifted by a
-    # byte: "\nFrom " as "F" preceded by "\n", then "rom ", which `re` finds
-    # faster. A separator whose newline is at i is counted as a match at i + 1.
-    count = _shifted_counter(separator)
+) -> Iterator[tuple[int | None, int, list[int], list[int]]]:
+    # (offset of a "From " line, number of the message it starts, the ends
+    # and escaped messages of the range before it); a range starting at
+    # offset o ends about step(o) bytes later; the last item (offset None)
+    # is the rest of the file. Message n + 1 starts after the n-th separator,
+    # exactly as `split_mbox` counts (it skips the leading blank lines too),
+    # and the separators and escapes are found by the very search that
+    # `split_mbox` makes, so a reader can split at them without searching.
+    # The file is read into one reused buffer (a fresh megabyte per read
+    # costs page faults); a match is the "From " after the byte looked at.
+    matches = FROM_AFTER[separator].finditer
+    line_end = separator[0]
     keep = len(separator) - 1  # a separator may straddle two reads
     buffer = bytearray(keep + CHUNK_SIZE)
     view = memoryview(buffer)
     seen = 0
+    cut = 0  # where the current range starts
     target = step(0)
+    ends: list[int] = []  # of the separators in the current range, from `cut`
+    escaped: list[int] = []  # indexes (in the current range) of messages with an escape
     carried = 0
     while got := stream.readinto(view[carried:]):
         end = carried + got
         base = offset - carried
-        position = 0  # separators from here on are not counted yet
-        while (found := buffer.find(separator, max(position, target - base - 1), end)) >= 0:
-            seen += len(count(buffer, position + 1, found + 1)) + 1
-            yield base + found + 1, seen + 1
-            target = base + found + 1 + step(base + found + 1)
-            position = found + 1
-        seen += len(count(buffer, position + 1, end))
+        # A match whose "F" is at 0 was found in the read before (or is none).
+        for match in matches(buffer, 1 if carried else 0, end):
+            at = match.start() - 1
+            byte = buffer[at]
+            if byte == line_end:
+                seen += 1
+                ends.append(base + at - cut)
+                if base + at + 1 >= target:
+                    yield base + at + 1, seen + 1, ends, escaped
+                    cut = base + at + 1
+                    target = cut + step(cut)
+                    ends, escaped = [], []
+            elif byte == ESCAPE and (not escaped or escaped[-1] != len(ends)):
+                escaped.append(len(ends))
         carried = min(keep, end)
         buffer[:carried] = buffer[end - carried : end]
         offset += got
-
-
-def _shifted_counter(separator: bytes) -> Callable[[bytes | bytearray, int, int], list[bytes]]:
-    """`findall` of `separator` matched from its second byte, the first one looked behind at."""
-    first, rest = re.escape(separator[:1]), separator[1:]
-    head, tail = re.escape(rest[:1]), re.escape(rest[1:])
-    return re.compile(head + b"(?<=" + first + head + b")" + tail).findall
+    yield None, seen + 1, ends, escaped
 
 
 WHOLE_RANGE_BYTES = 4 << 20
@@ -157,13 +198,14 @@ def iter_range(path: str, part: MboxRange) -> Iterator[RawMessage | Problem]:
     try:
         with Path(path).open("rb") as stream:
             stream.seek(part.start)
-            chunks: Iterable[bytes | bytearray]
+            datas: Iterable[bytes | None]
             if length <= WHOLE_RANGE_BYTES:
                 buffer = _spare_buffers.pop() if _spare_buffers else bytearray()
-                chunks = (_read_into(buffer, stream, length),)
+                _read_into(buffer, stream, length)
+                datas = _split_range(buffer, part.layout, stream)
             else:
-                chunks = _chunks(stream, length)
-            for data in split_mbox(chunks):
+                datas = split_mbox(_chunks(stream, length))
+            for data in datas:
                 number += 1
                 yield message_or_problem(path, number, data)
     except OSError as error:
@@ -173,6 +215,24 @@ def iter_range(path: str, part: MboxRange) -> Iterator[RawMessage | Problem]:
         # left half read keeps its buffer; the next one takes a new one.) One
         # spare is enough: ranges read side by side are rare.
         _spare_buffers.append(buffer)
+
+
+def _split_range(
+    buffer: bytearray, layout: Layout | None, stream: BufferedReader
+) -> Iterator[bytes | None]:
+    """The messages in `buffer`, split where planned if the file is still as planned."""
+    if layout is not None and _unchanged(stream, layout.stamp):
+        with memoryview(layout.ends) as packed, packed.cast("q") as offsets:
+            ends = offsets.tolist()
+        if planned_separators_hold(buffer, ends, layout.separator):
+            return split_planned(buffer, ends, frozenset(layout.escaped), layout.separator)
+    # Changed since (or not planned): search it, as any mbox.
+    return split_mbox((buffer,))
+
+
+def _unchanged(stream: BufferedReader, stamp: tuple[int, int, int]) -> bool:
+    status = os.fstat(stream.fileno())
+    return (status.st_ino, status.st_size, status.st_mtime_ns) == stamp
 
 
 def _read_into(buffer: bytearray, stream: BufferedReader, length: int) -> bytearray:
