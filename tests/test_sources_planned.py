@@ -92,10 +92,15 @@ class TestPlannedRanges:
     """Ranges split where planned give the messages and numbers of reading the file whole."""
 
     @settings(max_examples=300, deadline=None)
-    @given(data=mboxes(), every=st.integers(min_value=1, max_value=3000))
-    def test_like_the_whole_file(self, data: bytes, every: int) -> None:
+    @given(
+        data=mboxes(),
+        every=st.integers(min_value=1, max_value=3000),
+        read_size=st.sampled_from([6, 7, 64, 1 << 20]),  # separators straddle the planner's reads
+    )
+    def test_like_the_whole_file(self, data: bytes, every: int, read_size: int) -> None:
         with (
             mbox_file(data) as path,
+            mock.patch.object(ranges_module, "CHUNK_SIZE", read_size),
             mock.patch.object(mbox_module, "MAX_MESSAGE_BYTES", 700),
             mock.patch.object(ranges_module, "split_mbox", never_search),
         ):
