@@ -189,3 +189,39 @@ class TestSplitSearch:
         bounce = Bounce(kind=Kind.HARD, diagnostic=" ".join(words))
         order = self.TABLE.evaluation_order()
         assert fresh_verdict(bounce, self.TABLE) == plain_first(bounce, order)
+
+
+RULE_GATES = rules.prepare_rules().gates
+PART_GATES = {
+    rules._part_key(index, part): required_literals(pattern) or ()
+    for index in TABLE._split
+    for part, pattern in enumerate(ORDER[index].text)
+}
+
+
+def plain_opened(text: str) -> tuple[set[int], set[int]]:
+    """The rules and split patterns with a gate literal in `text`, tested one by one."""
+    rules_opened = {
+        index for index, gates in enumerate(RULE_GATES) if any(g in text for g in gates or ())
+    }
+    parts_opened = {key for key, gates in PART_GATES.items() if any(g in text for g in gates)}
+    return rules_opened, parts_opened
+
+
+class TestGates:
+    """The gate search opens exactly the rules and patterns one of whose literals is in the text."""
+
+    def test_corpus_lines(self, corpus: Path) -> None:
+        for number, line in enumerate(corpus_lines(corpus)):
+            if number % 2 == 0:
+                text = rules._Facts.of(Bounce(kind=Kind.HARD, diagnostic=line)).text
+                assert TABLE._opened(text) == plain_opened(text), line
+
+    @given(st.lists(st.sampled_from(LITERALS + FILLER), min_size=1, max_size=8))
+    def test_any_mix(self, words: list[str]) -> None:
+        text = " ".join(words)
+        assert TABLE._opened(text) == plain_opened(text)
+
+    @given(st.text(alphabet="unknow sera", max_size=40))
+    def test_overlapping_literals(self, text: str) -> None:
+        assert TABLE._opened(text) == plain_opened(text)

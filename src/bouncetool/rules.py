@@ -186,9 +186,10 @@ def _gate_index(
 ) -> tuple[str | None, dict[str, frozenset[int]]]:
     """A pattern finding every gate literal at once, and which rules each found literal opens.
 
-    The finder reports, at each position, the longest gate literal starting
-    there; every shorter gate starting there is a prefix of it, so a found
-    literal opens the rules of all its gate prefixes too. `gates` are those
+    The pattern matches the longest gate literal starting at a position (the
+    table searches again from each next position); every shorter gate starting
+    there is a prefix of it, so a found literal opens the rules of all its gate
+    prefixes too. `gates` are those
     of the rules in evaluation order; None for the pattern: no gates at all.
     """
     owners: dict[str, set[int]] = {}
@@ -205,7 +206,7 @@ def _gate_index(
     }
     if not owners:
         return None, opened
-    return f"(?=({trie_pattern(sorted(owners))}))", opened
+    return trie_pattern(sorted(owners)), opened
 
 
 _PART_BITS = 8  # a rule's pattern number takes the low bits of a part key
@@ -393,11 +394,20 @@ class RuleTable:
         self._by_id = {rule.id: rule for rule in self.rules}
         self._cache: dict[_Template, Verdict] = {}
         # Without gates, a pattern that never matches: nothing opens a gated rule.
-        self._gate_finder = re.compile(prepared.gate_pattern or r"(?!)")
+        self._gate_finder = re.compile(prepared.gate_pattern or r"(?!)").search
         self._gated = prepared.opened
         self._gated_parts = prepared.opened_parts
         self._split = _splittable(self._ordered, prepared.opened_parts)
         self._parts: dict[int, re.Pattern[str]] = {}  # compiled on first use, see `_part`
+        # What `_first_match` needs of each rule, unpacked once: its index, the rule, its
+        # text pattern when text is its only condition (else None: `match` decides), and
+        # whether it has gate literals (only a text rule may).
+        self._steps = tuple(
+            (index, compiled, None if compiled.conditional else compiled.text, bool(gates))
+            for index, (compiled, gates) in enumerate(
+                zip(self._ordered, prepared.gates, strict=True)
+            )
+        )
 
     def __reduce__(self) -> tuple[type[RuleTable], tuple[tuple[Rule, ...]]]:
         """Pickle as the rule list; the receiving process compiles again."""
@@ -430,22 +440,17 @@ class RuleTable:
 
     def _first_match(self, facts: _Facts) -> tuple[int, str]:
         text = facts.text
-        candidates: set[int] = set()
-        parts: set[int] = set()
-        for found_gate in self._gate_finder.finditer(text):
-            literal = found_gate.group(1)
-            candidates |= self._gated[literal]
-            parts |= self._gated_parts.get(literal, _NO_PARTS)
-        for index, compiled in enumerate(self._ordered):
-            pattern = compiled.text
-            if pattern is None or compiled.conditional:
+        candidates, parts = self._opened(text)
+        for index, compiled, pattern, gated in self._steps:
+            # A gate literal absent: the rule's text cannot match, whatever else holds.
+            if gated and index not in candidates:
+                continue
+            if pattern is None:
                 matched = compiled.match(facts)
                 if matched is not None:
                     return index, matched
                 continue
             # The common case, inlined for speed: a text rule without other conditions.
-            if compiled.gates is not None and index not in candidates:
-                continue
             keys = self._split.get(index)
             if keys is not None:
                 opened = [key for key in keys if key in parts]
@@ -458,6 +463,21 @@ class RuleTable:
             if found is not None:
                 return index, found.group(0)
         raise AssertionError("unreachable: the constructor guarantees a catch-all rule")
+
+    def _opened(self, text: str) -> tuple[set[int], set[int]]:
+        """The gated rules (evaluation order) and split patterns (`_part_key`) `text` opens."""
+        candidates: set[int] = set()
+        parts: set[int] = set()
+        # The longest gate literal at every position where one starts. Searching again
+        # from the next position, rather than `finditer` over a look-ahead (which also
+        # finds overlapping literals), is faster: the engine skips ahead on its own.
+        position = 0
+        while (found_gate := self._gate_finder(text, position)) is not None:
+            literal = found_gate.group()
+            candidates |= self._gated[literal]
+            parts |= self._gated_parts.get(literal, _NO_PARTS)
+            position = found_gate.start() + 1
+        return candidates, parts
 
     def _split_search(self, keys: list[int], text: str) -> str | None:
         """What the rule's combined pattern finds in `text`, searching only patterns `keys`.
