@@ -125,7 +125,7 @@ class TestCorpusLines:
 
 
 class TestGeneratedText:
-    """Text mixing several rules' literals (several patterns open at once) gets the same verdict."""
+    """Text mixing several rules' literals, in a bounce of any kind, gets the same verdict."""
 
     def test_mixed_literals(self) -> None:
         rng = random.Random(11)  # noqa: S311  (reproducible test data, not a secret)
@@ -134,11 +134,11 @@ class TestGeneratedText:
             words = rng.sample(LITERALS, rng.randint(1, 4)) + rng.sample(FILLER, 3)
             rng.shuffle(words)
             text = " ".join(words)
-            bounce = Bounce(kind=Kind.HARD, diagnostic=text)
+            bounce = Bounce(kind=rng.choice(list(Kind)), diagnostic=text)
             verdict = fresh_verdict(bounce)
             assert verdict == plain_first(bounce), text
             split_reached += verdict[0] == "user-unknown"
-        assert split_reached > 20
+        assert split_reached > 10
 
     @given(st.lists(st.sampled_from(LITERALS + FILLER), min_size=1, max_size=8))
     def test_any_mix(self, words: list[str]) -> None:

@@ -401,13 +401,21 @@ class RuleTable:
         self._parts: dict[int, re.Pattern[str]] = {}  # compiled on first use, see `_part`
         # What `_first_match` needs of each rule, unpacked once: its index, the rule, its
         # text pattern when text is its only condition (else None: `match` decides), and
-        # whether it has gate literals (only a text rule may).
-        self._steps = tuple(
+        # whether it has gate literals (only a text rule may). One tuple per extracted
+        # kind, without the rules that need another kind: a hard bounce never reaches
+        # the complaint, auto-reply, delivered and not-bounce rules.
+        steps = [
             (index, compiled, None if compiled.conditional else compiled.text, bool(gates))
             for index, (compiled, gates) in enumerate(
                 zip(self._ordered, prepared.gates, strict=True)
             )
-        )
+        ]
+        self._steps = {
+            kind: tuple(
+                step for step in steps if kind in step[1].extracted or not step[1].extracted
+            )
+            for kind in Kind
+        }
 
     def __reduce__(self) -> tuple[type[RuleTable], tuple[tuple[Rule, ...]]]:
         """Pickle as the rule list; the receiving process compiles again."""
@@ -441,7 +449,7 @@ class RuleTable:
     def _first_match(self, facts: _Facts) -> tuple[int, str]:
         text = facts.text
         candidates, parts = self._opened(text)
-        for index, compiled, pattern, gated in self._steps:
+        for index, compiled, pattern, gated in self._steps[facts.kind]:
             # A gate literal absent: the rule's text cannot match, whatever else holds.
             if gated and index not in candidates:
                 continue
