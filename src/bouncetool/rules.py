@@ -29,7 +29,7 @@ from typing import NamedTuple
 
 from bouncetool import smtpcodes
 from bouncetool.errors import RuleError
-from bouncetool.literals import required_literals, trie_pattern
+from bouncetool.literals import MIN_GATE, required_literals, trie_pattern
 from bouncetool.model import Bounce, Kind, Verdict
 from bouncetool.rulefile import Rule, parse_rules, read_rules
 from bouncetool.textfold import fold_text, fold_words
@@ -186,9 +186,10 @@ def _gate_index(
 ) -> tuple[str | None, dict[str, frozenset[int]]]:
     """A pattern finding every gate literal at once, and which rules each found literal opens.
 
-    The finder reports, at each position, the longest gate literal starting
-    there; every shorter gate starting there is a prefix of it, so a found
-    literal opens the rules of all its gate prefixes too. `gates` are those
+    The pattern matches the longest gate literal starting at a position (the
+    table searches again from each next position); every shorter gate starting
+    there is a prefix of it, so a found literal opens the rules of all its gate
+    prefixes too. `gates` are those
     of the rules in evaluation order; None for the pattern: no gates at all.
     """
     owners: dict[str, set[int]] = {}
@@ -205,7 +206,49 @@ def _gate_index(
     }
     if not owners:
         return None, opened
-    return f"(?=({trie_pattern(sorted(owners))}))", opened
+    return trie_pattern(sorted(owners)), opened
+
+
+_PART_BITS = 8  # a rule's pattern number takes the low bits of a part key
+_PART_MASK = (1 << _PART_BITS) - 1
+# Only rules with this many patterns are searched pattern by pattern: each pattern alone
+# costs a compilation (~40 µs) in every process, which pays off on a cold worker's few
+# hundred cache misses only for the largest alternations (measured: 2, 10, 20, 30, 40).
+_SPLIT_MIN = 40
+_NO_PARTS: frozenset[int] = frozenset()
+
+
+def _part_key(rule: int, part: int) -> int:
+    """One int naming pattern `part` of rule `rule`: cheaper in sets than a tuple."""
+    return rule << _PART_BITS | part
+
+
+def _part_index(
+    literals: Sequence[Sequence[tuple[str, ...] | None]], gates: Sequence[tuple[str, ...] | None]
+) -> dict[str, frozenset[int]]:
+    """Gate literal -> the text patterns it opens (`PreparedRules.opened_parts`).
+
+    As in `_gate_index`, a found literal also opens the patterns of its gate
+    prefixes. Literals that open no such pattern are (mostly) left out.
+    """
+    owners: dict[str, set[int]] = {}
+    for rule, parts in enumerate(literals):
+        if gates[rule] is None or not _SPLIT_MIN <= len(parts) < 1 << _PART_BITS:
+            continue
+        for part, part_gates in enumerate(parts):
+            for gate in part_gates or ():
+                owners.setdefault(gate, set()).add(_part_key(rule, part))
+    # Every gate is at least MIN_GATE long, so a gate whose first MIN_GATE characters
+    # start no owner has no owner among its prefixes: most gates are passed over so.
+    heads = {gate[:MIN_GATE] for gate in owners}
+    everything = {gate for rule_gates in gates for gate in rule_gates or ()}
+    return {
+        gate: frozenset().union(
+            *(owners[gate[:end]] for end in range(1, len(gate) + 1) if gate[:end] in owners)
+        )
+        for gate in everything
+        if gate[:MIN_GATE] in heads
+    }
 
 
 def _fold_and_mask(diagnostic: str) -> str:
@@ -303,6 +346,10 @@ class PreparedRules:
     gates: tuple[tuple[str, ...] | None, ...]  # each rule's gate literals, in evaluation order
     gate_pattern: str | None  # a pattern finding every gate literal; None: no gates
     opened: dict[str, frozenset[int]]  # gate literal -> the rules (evaluation order) it opens
+    # gate literal -> the text patterns it opens, each as `_part_key(rule, pattern)` (rule in
+    # evaluation order, pattern in the rule's order); only for rules whose every pattern has
+    # gates, which `RuleTable` may search pattern by pattern (`_split_search`)
+    opened_parts: dict[str, frozenset[int]]
 
     @classmethod
     def of(cls, rules: Sequence[Rule]) -> PreparedRules:
@@ -311,9 +358,10 @@ class PreparedRules:
             raise RuleError("the rule table has no catch-all rule (a rule without conditions)")
         ordered = tuple(rules)
         order = tuple(sorted(range(len(ordered)), key=lambda i: (_tier(ordered[i]), i)))
-        gates = tuple(_merge_gates([required_literals(p) for p in ordered[i].text]) for i in order)
+        literals = [[required_literals(p) for p in ordered[i].text] for i in order]
+        gates = tuple(_merge_gates(each) for each in literals)
         pattern, opened = _gate_index(gates)
-        return cls(ordered, order, gates, pattern, opened)
+        return cls(ordered, order, gates, pattern, opened, _part_index(literals, gates))
 
 
 class RuleTable:
@@ -346,8 +394,28 @@ class RuleTable:
         self._by_id = {rule.id: rule for rule in self.rules}
         self._cache: dict[_Template, Verdict] = {}
         # Without gates, a pattern that never matches: nothing opens a gated rule.
-        self._gate_finder = re.compile(prepared.gate_pattern or r"(?!)")
+        self._gate_finder = re.compile(prepared.gate_pattern or r"(?!)").search
         self._gated = prepared.opened
+        self._gated_parts = prepared.opened_parts
+        self._split = _splittable(self._ordered, prepared.opened_parts)
+        self._parts: dict[int, re.Pattern[str]] = {}  # compiled on first use, see `_part`
+        # What `_first_match` needs of each rule, unpacked once: its index, the rule, its
+        # text pattern when text is its only condition (else None: `match` decides), and
+        # whether it has gate literals (only a text rule may). One tuple per extracted
+        # kind, without the rules that need another kind: a hard bounce never reaches
+        # the complaint, auto-reply, delivered and not-bounce rules.
+        steps = [
+            (index, compiled, None if compiled.conditional else compiled.text, bool(gates))
+            for index, (compiled, gates) in enumerate(
+                zip(self._ordered, prepared.gates, strict=True)
+            )
+        ]
+        self._steps = {
+            kind: tuple(
+                step for step in steps if kind in step[1].extracted or not step[1].extracted
+            )
+            for kind in Kind
+        }
 
     def __reduce__(self) -> tuple[type[RuleTable], tuple[tuple[Rule, ...]]]:
         """Pickle as the rule list; the receiving process compiles again."""
@@ -380,23 +448,70 @@ class RuleTable:
 
     def _first_match(self, facts: _Facts) -> tuple[int, str]:
         text = facts.text
-        candidates: set[int] = set()
-        for found_gate in self._gate_finder.finditer(text):
-            candidates |= self._gated[found_gate.group(1)]
-        for index, compiled in enumerate(self._ordered):
-            pattern = compiled.text
-            if pattern is None or compiled.conditional:
+        candidates, parts = self._opened(text)
+        for index, compiled, pattern, gated in self._steps[facts.kind]:
+            # A gate literal absent: the rule's text cannot match, whatever else holds.
+            if gated and index not in candidates:
+                continue
+            if pattern is None:
                 matched = compiled.match(facts)
                 if matched is not None:
                     return index, matched
                 continue
             # The common case, inlined for speed: a text rule without other conditions.
-            if compiled.gates is not None and index not in candidates:
-                continue
+            keys = self._split.get(index)
+            if keys is not None:
+                opened = [key for key in keys if key in parts]
+                if len(opened) < len(keys):
+                    matched = self._split_search(opened, text)
+                    if matched is not None:
+                        return index, matched
+                    continue
             found = pattern.search(text)
             if found is not None:
                 return index, found.group(0)
         raise AssertionError("unreachable: the constructor guarantees a catch-all rule")
+
+    def _opened(self, text: str) -> tuple[set[int], set[int]]:
+        """The gated rules (evaluation order) and split patterns (`_part_key`) `text` opens."""
+        candidates: set[int] = set()
+        parts: set[int] = set()
+        # The longest gate literal at every position where one starts. Searching again
+        # from the next position, rather than `finditer` over a look-ahead (which also
+        # finds overlapping literals), is faster: the engine skips ahead on its own.
+        position = 0
+        while (found_gate := self._gate_finder(text, position)) is not None:
+            literal = found_gate.group()
+            candidates |= self._gated[literal]
+            parts |= self._gated_parts.get(literal, _NO_PARTS)
+            position = found_gate.start() + 1
+        return candidates, parts
+
+    def _split_search(self, keys: list[int], text: str) -> str | None:
+        """What the rule's combined pattern finds in `text`, searching only patterns `keys`.
+
+        A rule with many patterns (``user-unknown`` has 61) is one alternation,
+        which the engine tries branch by branch at every position; most of its
+        branches cannot match (none of their gate literals is in the text), so
+        searching the few that can is much cheaper. The alternation finds the
+        leftmost match, and at one position its first branch that matches: so
+        does the smallest (start, pattern number) among the separate searches.
+        The other patterns' gates are absent, so they cannot match anywhere.
+        """
+        best: re.Match[str] | None = None
+        for key in keys:  # in pattern order: on a tie, the earlier pattern stays
+            found = self._part(key).search(text)
+            if found is not None and (best is None or found.start() < best.start()):
+                best = found
+        return None if best is None else best.group(0)
+
+    def _part(self, key: int) -> re.Pattern[str]:
+        """Pattern `key` (`_part_key`) alone, compiled when first needed: most never are."""
+        pattern = self._parts.get(key)
+        if pattern is None:
+            rule = self._ordered[key >> _PART_BITS].rule
+            pattern = self._parts[key] = re.compile(rule.text[key & _PART_MASK])
+        return pattern
 
     def classify_text(self, line: str) -> Verdict:
         """The verdict for a bare diagnostic line; reply code and status are read from it."""
@@ -405,6 +520,26 @@ class RuleTable:
         reply = smtpcodes.find_reply_code(text)
         kind = Kind.SOFT if smtpcodes.is_temporary(status, reply) else Kind.HARD
         return self.classify(Bounce(kind=kind, diagnostic=line, status=status, reply_code=reply))
+
+
+# A numbered back-reference or group condition refers to another group number once
+# a pattern stands alone: such rules are always searched whole.
+_GROUP_REFERENCE = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
+
+
+def _splittable(
+    ordered: Sequence[_Compiled], opened_parts: Mapping[str, frozenset[int]]
+) -> dict[int, tuple[int, ...]]:
+    """Rule (evaluation order) -> its part keys, for the rules `_split_search` may search."""
+    indexed = frozenset().union(*opened_parts.values())
+    return {
+        index: keys
+        for index, compiled in enumerate(ordered)
+        if compiled.text is not None and not compiled.conditional and compiled.gates is not None
+        if not any(_GROUP_REFERENCE.search(p) for p in compiled.rule.text)
+        for keys in [tuple(_part_key(index, part) for part in range(len(compiled.rule.text)))]
+        if indexed.issuperset(keys)
+    }
 
 
 def _verdict(rule: Rule, facts: _Facts, matched: str) -> Verdict:
