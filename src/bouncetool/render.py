@@ -285,56 +285,22 @@ def write_data(chunks: Iterable[bytes], encoder: LineEncoder, stream: TextIO) ->
 _JSON = json.JSONEncoder(ensure_ascii=False).encode
 # The string encoder `_JSON` itself uses for keys and values (C, when available).
 _JSON_STRING = json.encoder.encode_basestring
-# Per set of keys: the line with a "%s" per value (keys are not escaped twice a record).
-_JSON_TEMPLATES: dict[tuple[str, ...], str] = {}
 
 
 def _json_line(row: dict[str, Any]) -> str:
-    """``_JSON(row) + "\\n"``, faster for rows of strings, ints and nulls.
-
-    Each value is encoded as `_JSON` encodes it (the same string encoder,
-    ``null``, ``int.__repr__``) and put into the row's template. A value of any
-    other type (none in the output contract) leaves the row to `_JSON`.
-    """
-    try:
-        values = [
-            _JSON_STRING(value) if value.__class__ is str else _json_scalar(value)
-            for value in row.values()
-        ]
-    except _NotPlainError:
-        return _JSON(row) + "\n"
-    keys = tuple(row)
-    template = _JSON_TEMPLATES.get(keys)
-    if template is None:
-        template = _JSON_TEMPLATES[keys] = _json_template(keys)
-    return template % tuple(values)
-
-
-class _NotPlainError(Exception):
-    """A value `_json_line` leaves to the full JSON encoder."""
-
-
-def _json_scalar(value: object) -> str:
-    if value is None:
-        return "null"
-    if value.__class__ is int:
-        return int.__repr__(value)
-    raise _NotPlainError
-
-
-def _json_template(keys: tuple[str, ...]) -> str:
-    fields = ", ".join(_JSON_STRING(key).replace("%", "%%") + ": %s" for key in keys)
-    return "{" + fields + "}\n"
+    """``_JSON(row)`` as a line: the general way, for rows `LineEncoder` cannot piece together."""
+    return _JSON(row) + "\n"
 
 
 def _json_plain(value: object) -> str | None:
     """What `_JSON` writes for a string, an int or None; None for any other value."""
     if value.__class__ is str:
         return _JSON_STRING(value)
-    try:
-        return _json_scalar(value)
-    except _NotPlainError:
-        return None
+    if value is None:
+        return "null"
+    if value.__class__ is int:
+        return int.__repr__(value)
+    return None
 
 
 def _json_head_pieces() -> list[str]:
