@@ -16,7 +16,7 @@ from collections.abc import Container
 from dataclasses import dataclass
 
 from bouncetool.extract.mail import TOP_WINDOW, Found, Mail
-from bouncetool.extract.textscan import ADDRESS_PATTERN, REPLY_CODES
+from bouncetool.extract.textscan import ADDRESS_PATTERN, CODE, REPLY_CODES
 
 # Where the returned message starts, for every layout (each seen in the corpus's
 # qmail, Exim, Sendmail, Gmail, GMX, Notes, IMail, m-FILTER, McAfee, Zoho and others).
@@ -478,21 +478,9 @@ def _diagnostic(lead: str, rest: str, max_paragraphs: int) -> str | None:
 _CONTINUED = re.compile(r"[ \t]*\n?[ \t]*\S")  # the next line is not blank: same paragraph
 
 
-# `textscan.REPLY` and `textscan.STATUS` in one pattern, their common first digit taken
-# out so that `re` still skips from one 2, 4 or 5 to the next at C speed: one scan of a
-# text instead of two (the two never match at the same place: a reply code has a digit
-# where a status code has its dot). Group 2 is set for a reply code, after its first digit.
-_CODE = re.compile(
-    r"([245])(?:"
-    r"(?<![\d.\w#-].)([0-5]\d)(?![\d.])(?:[ \-:,;)\]]|$)"
-    r"|(?<![\d.\w].)\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d))",
-    re.MULTILINE,
-)
-
-
 def has_code(text: str) -> bool:
     """True when `text` holds an SMTP reply code or an enhanced status code."""
-    return _CODE.search(text) is not None
+    return CODE.search(text) is not None
 
 
 def has_reply(text: str) -> bool:
@@ -503,7 +491,7 @@ def has_reply(text: str) -> bool:
     """
     # A status code anywhere will do, so the first one found ends the search; no reply
     # code hides one (a status code cannot start inside a reply code's match).
-    for match in _CODE.finditer(text):
+    for match in CODE.finditer(text):
         rest = match.group(2)
         if rest is None:
             return True  # a status code

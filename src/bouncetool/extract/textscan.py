@@ -32,6 +32,17 @@ STATUS = re.compile(r"([245])(?<![\d.\w].)\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
 # (The look-behind sits after the first digit for the same reason as in STATUS.)
 REPLY = re.compile(r"([245](?<![\d.\w#-].)[0-5]\d)(?![\d.])(?:[ \-:,;)\]]|$)", re.MULTILINE)
 
+# REPLY and STATUS in one pattern, their common first digit taken out so that `re`
+# still skips from one 2, 4 or 5 to the next at C speed: one scan of a text instead
+# of two (the two never match at the same place: a reply code has a digit where a
+# status code has its dot). Group 2 is set for a reply code, after its first digit.
+CODE = re.compile(
+    r"([245])(?:"
+    r"(?<![\d.\w#-].)([0-5]\d)(?![\d.])(?:[ \-:,;)\]]|$)"
+    r"|(?<![\d.\w].)\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d))",
+    re.MULTILINE,
+)
+
 _SMTP_PREFIX = re.compile(r"^(?:smtp|x-[\w-]+|x-unix|x-postfix|mta)\s*;\s*", re.IGNORECASE)
 
 
